@@ -1,0 +1,1 @@
+"""Entry points, paper configurations and benchmarks."""

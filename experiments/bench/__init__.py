@@ -1,0 +1,1 @@
+"""Benchmarks that print their figures against a baseline measured in the same run."""

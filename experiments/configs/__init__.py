@@ -1,0 +1,1 @@
+"""Paper configurations: one small config per reported run."""

@@ -1,0 +1,1 @@
+"""fusion_tf: single-network image-text retrieval with captions encoded as images."""

@@ -1,0 +1,24 @@
+"""Semantic text encoding: captions become images of their words' Word2Vec vectors."""
+
+from fusion_tf.text.encoder import CaptionImageModule, EncodingStatistics, TextImageEncoder
+from fusion_tf.text.layout import TextImageLayout
+from fusion_tf.text.tokenizer import tokenize, tokenize_tf
+from fusion_tf.text.word_vectors import (
+    DEFAULT_DIM,
+    WordVectors,
+    load_word2vec_format,
+    train_word_vectors,
+)
+
+__all__ = [
+    "DEFAULT_DIM",
+    "CaptionImageModule",
+    "EncodingStatistics",
+    "TextImageEncoder",
+    "TextImageLayout",
+    "WordVectors",
+    "load_word2vec_format",
+    "tokenize",
+    "tokenize_tf",
+    "train_word_vectors",
+]

@@ -1,0 +1,257 @@
+"""Captions to encoded text images: one encoding, implemented in NumPy and as TensorFlow ops.
+
+Both implementations paint the same precomputed visual-word tiles (quantised vectors expanded to
+superpixels) at the same grid positions, so their pixels are identical; tests check it on every
+caption of the shared Flickr8k sample.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+from collections.abc import Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from fusion_tf.text.layout import TextImageLayout
+from fusion_tf.text.tokenizer import tokenize, tokenize_tf
+from fusion_tf.text.word_vectors import WordVectors
+
+_LAYOUT_FILE = "encoder.json"
+
+
+@dataclasses.dataclass
+class EncodingStatistics:
+    """Counts of what encoding left out, so that nothing is dropped silently."""
+
+    captions: int = 0
+    words: int = 0
+    out_of_vocabulary_words: int = 0
+    dropped_words: int = 0
+    empty_captions: int = 0
+
+    def add(self, other: "EncodingStatistics") -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _word_tiles(vectors: WordVectors, layout: TextImageLayout) -> np.ndarray:
+    """Each vocabulary word's visual word: (words, word_height, word_width, 3) uint8."""
+    quantized = vectors.quantized().reshape(len(vectors), layout.superpixels, 3)
+    padded_superpixels = layout.superpixel_rows * layout.superpixels_per_row
+    grid = np.zeros((len(vectors), padded_superpixels, 3), np.uint8)
+    grid[:, : layout.superpixels] = quantized
+    grid = grid.reshape(len(vectors), layout.superpixel_rows, layout.superpixels_per_row, 3)
+    grid = np.repeat(grid, layout.superpixel_size, axis=1)
+    return np.repeat(grid, layout.superpixel_size, axis=2)
+
+
+class CaptionImageModule(tf.Module):
+    """The TensorFlow encoder as a trackable module, so a SavedModel keeps its table and tiles.
+
+    Args:
+        words: sequence of str. Vocabulary, in the order of `word_tiles`.
+        word_tiles: uint8 array (words, word_height, word_width, 3). Visual words.
+        layout: TextImageLayout. Canvas geometry.
+    """
+
+    def __init__(self, words: Sequence[str], word_tiles: np.ndarray, layout: TextImageLayout):
+        super().__init__(name="caption_image_encoder")
+        self.layout = layout
+        self.vocabulary_size = len(words)
+        self.table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(list(words), tf.string), tf.range(len(words), dtype=tf.int64)
+            ),
+            default_value=-1,
+        )
+        # Each tile carries its separator on the right and bottom, and is stored as pixel rows:
+        # row (word * cell_height + i) is the i-th pixel row of that word's cell. One extra
+        # all-black row serves empty slots and the canvas rows below the grid, so a single gather
+        # writes the canvas row by row, with no transpose.
+        cells = np.zeros((len(words), layout.cell_height, layout.cell_width, 3), dtype=np.uint8)
+        cells[:, : layout.word_height, : layout.word_width] = word_tiles
+        pixel_rows = np.concatenate(
+            [
+                cells.reshape(-1, layout.cell_width * 3),
+                np.zeros((1, layout.cell_width * 3), np.uint8),
+            ]
+        )
+        self.pixel_rows = tf.Variable(pixel_rows, trainable=False, name="visual_word_pixel_rows")
+        # For each canvas row y: the grid row it falls in and the pixel row within that cell.
+        canvas_rows = np.arange(layout.canvas_size)
+        inside = canvas_rows < layout.rows * layout.cell_height
+        self._grid_row = tf.constant(np.where(inside, canvas_rows // layout.cell_height, 0))
+        self._row_in_cell = tf.constant(np.where(inside, canvas_rows % layout.cell_height, -1))
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def encode_with_statistics(self, captions: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Encodes a batch of captions; also returns per-caption word counts."""
+        layout = self.layout
+        tokens = tokenize_tf(captions)
+        ids = tf.ragged.map_flat_values(self.table.lookup, tokens)
+        known = tf.ragged.boolean_mask(ids, ids >= 0)
+        blank = self.vocabulary_size * layout.cell_height  # index of the all-black pixel row
+        slots = known.to_tensor(default_value=-1, shape=[None, layout.capacity])
+        slots = tf.reshape(slots, [-1, layout.rows, layout.columns])
+        # (batch, canvas rows, columns): which pixel row of which word each cell row shows.
+        slot_per_row = tf.gather(slots, self._grid_row, axis=1)
+        row_index = slot_per_row * layout.cell_height + self._row_in_cell[:, tf.newaxis]
+        row_index = tf.where(
+            (slot_per_row < 0) | (self._row_in_cell[:, tf.newaxis] < 0),
+            tf.constant(blank, tf.int64),
+            row_index,
+        )
+        size = layout.canvas_size
+        width = layout.columns * layout.cell_width
+        # Canvas rows as flat byte rows; widening by concatenation copies whole rows with
+        # memcpy, several times faster than tf.pad's element-wise kernel.
+        image = tf.reshape(tf.gather(self.pixel_rows, row_index), [-1, size, width * 3])
+        if width < size:
+            black = tf.zeros([tf.shape(image)[0], size, (size - width) * 3], tf.uint8)
+            image = tf.concat([image, black], axis=2)
+        elif width > size:  # only the last word's trailing separator lies past the edge
+            image = image[:, :, : size * 3]
+        image = tf.reshape(image, [-1, size, size, 3])
+        word_count = tf.cast(tokens.row_lengths(), tf.int32)
+        known_count = tf.cast(known.row_lengths(), tf.int32)
+        placed = tf.minimum(known_count, layout.capacity)
+        return {
+            "images": tf.ensure_shape(image, [None, size, size, 3]),
+            "words": word_count,
+            "out_of_vocabulary_words": word_count - known_count,
+            "dropped_words": known_count - placed,
+            "empty": placed == 0,
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+    def __call__(self, captions: tf.Tensor) -> tf.Tensor:
+        return self.encode_with_statistics(captions)["images"]
+
+
+class TextImageEncoder:
+    """Encodes captions as images of their words' quantised vectors (NumPy and TensorFlow).
+
+    Args:
+        vectors: WordVectors. Vocabulary and vectors, with their quantisation range.
+        **layout_options: canvas_size, superpixel_size, superpixels_per_row, separator
+            (see TextImageLayout for their meaning and defaults).
+    """
+
+    def __init__(self, vectors: WordVectors, **layout_options):
+        self.vectors = vectors
+        self.layout = TextImageLayout(dim=vectors.dim, **layout_options)
+        self.statistics = EncodingStatistics()
+        self._tiles = _word_tiles(vectors, self.layout)
+        # A sorted vocabulary turns word lookup into one vectorised binary search.
+        words = np.array(vectors.words)
+        self._lookup_order = np.argsort(words, kind="stable")
+        self._sorted_words = words[self._lookup_order]
+        self._tf_module = None
+
+    @property
+    def canvas_size(self) -> int:
+        return self.layout.canvas_size
+
+    @property
+    def capacity(self) -> int:
+        return self.layout.capacity
+
+    def word_ids(self, words: Sequence[str]) -> np.ndarray:
+        """Vocabulary index of each word, -1 for a word out of the vocabulary."""
+        if len(words) == 0:
+            return np.zeros(0, np.int64)
+        words = np.array(words)
+        positions = np.searchsorted(self._sorted_words, words)
+        positions = np.minimum(positions, len(self._sorted_words) - 1)
+        found = self._sorted_words[positions] == words
+        return np.where(found, self._lookup_order[positions], -1)
+
+    def encode(
+        self, captions: Sequence[str], return_statistics: bool = False
+    ) -> np.ndarray | tuple[np.ndarray, EncodingStatistics]:
+        """Encodes captions: (n, canvas, canvas, 3) uint8; counts are added to `self.statistics`."""
+        layout = self.layout
+        token_lists = [tokenize(caption) for caption in captions]
+        count = len(token_lists)
+        words_per_caption = np.fromiter(map(len, token_lists), dtype=np.int64, count=count)
+        ids = self.word_ids([word for tokens in token_lists for word in tokens])
+        caption_of_word = np.repeat(np.arange(count), words_per_caption)
+
+        known = ids >= 0
+        ids, caption_of_word = ids[known], caption_of_word[known]
+        known_per_caption = np.bincount(caption_of_word, minlength=count)
+        first_of_caption = np.cumsum(known_per_caption) - known_per_caption
+        slot = np.arange(len(ids)) - np.repeat(first_of_caption, known_per_caption)
+        fits = slot < layout.capacity
+        ids, caption_of_word, slot = ids[fits], caption_of_word[fits], slot[fits]
+
+        size = layout.canvas_size
+        images = np.zeros((count, size, size, 3), np.uint8)
+        # A writable strided view of the canvases as a grid of word cells: assigning the tiles
+        # writes only the words' pixels, never the black background.
+        byte = images.strides[-1]
+        cells = np.lib.stride_tricks.as_strided(
+            images,
+            shape=(count, layout.rows, layout.columns, layout.word_height, layout.word_width, 3),
+            strides=(
+                images.strides[0],
+                layout.cell_height * images.strides[1],
+                layout.cell_width * images.strides[2],
+                images.strides[1],
+                images.strides[2],
+                byte,
+            ),
+            writeable=True,
+        )
+        cells[caption_of_word, slot // layout.columns, slot % layout.columns] = self._tiles[ids]
+
+        placed = np.minimum(known_per_caption, layout.capacity)
+        statistics = EncodingStatistics(
+            captions=count,
+            words=int(words_per_caption.sum()),
+            out_of_vocabulary_words=int(words_per_caption.sum() - known_per_caption.sum()),
+            dropped_words=int(known_per_caption.sum() - placed.sum()),
+            empty_captions=int(np.count_nonzero(placed == 0)),
+        )
+        self.statistics.add(statistics)
+        return (images, statistics) if return_statistics else images
+
+    @property
+    def tf_module(self) -> CaptionImageModule:
+        """The TensorFlow encoder, built once; attach it to a SavedModel to serve raw captions."""
+        if self._tf_module is None:
+            # The first call may come while tf.data traces a map function; the table and
+            # tiles must live outside that graph.
+            with tf.init_scope():
+                self._tf_module = CaptionImageModule(self.vectors.words, self._tiles, self.layout)
+        return self._tf_module
+
+    def encode_tf(self, captions: tf.Tensor) -> tf.Tensor:
+        """Encodes a 1-D string tensor with TensorFlow ops (usable in tf.data and SavedModels)."""
+        captions = tf.convert_to_tensor(captions, tf.string)
+        if captions.shape.rank == 0:
+            return self.tf_module(captions[tf.newaxis])[0]
+        return self.tf_module(captions)
+
+    def save(self, directory: str | os.PathLike) -> None:
+        """Writes the word vectors and the layout, which `load` reads back."""
+        directory = pathlib.Path(directory)
+        self.vectors.save(directory)
+        layout = self.layout.to_config()
+        layout.pop("dim")
+        (directory / _LAYOUT_FILE).write_text(json.dumps(layout, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> "TextImageEncoder":
+        directory = pathlib.Path(directory)
+        layout_path = directory / _LAYOUT_FILE
+        if not layout_path.is_file():
+            raise FileNotFoundError(
+                f"no encoder layout at {layout_path}: write it with TextImageEncoder.save"
+            )
+        return cls(WordVectors.load(directory), **json.loads(layout_path.read_text()))

@@ -1,0 +1,42 @@
+"""Installs fusion_tf, the TFRecord builder and the command-line entry points."""
+
+import pathlib
+
+from setuptools import find_packages, setup
+
+setup(
+    name="fusion-tf",
+    version="0.1.0",
+    description=(
+        "Single-network image-text retrieval with captions encoded as images "
+        "(Revisiting Cross Modal Retrieval, arXiv 1807.07364) in TensorFlow/Keras."
+    ),
+    long_description=pathlib.Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(
+        include=["fusion_tf", "fusion_tf.*", "tfrecords_builder", "experiments", "experiments.*"]
+    ),
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.0",
+        "gensim>=4.3",
+        "numpy>=1.26",
+        "absl-py>=2.0",
+        "tensorflow-datasets>=4.9",
+        "opencv-python-headless>=4.8",
+        "regex>=2023.0",
+        "faiss-cpu>=1.8",
+        "scikit-learn>=1.3",
+        "matplotlib>=3.7",
+        "tqdm>=4.60",
+    ],
+    extras_require={
+        "test": ["pytest>=8.0", "ruff>=0.6", "psutil>=5.9"],
+    },
+    entry_points={
+        "console_scripts": [
+            "fusion-encode-caption=experiments.encode_caption:run",
+        ],
+    },
+)

@@ -1,0 +1,1 @@
+"""Offline builder: raw image-caption data sets to sharded TFRecords."""
