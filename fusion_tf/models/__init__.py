@@ -1,0 +1,1 @@
+"""Backbone, center loss and fused network of the single-network retrieval model."""
