@@ -1,0 +1,239 @@
+"""The tf.data pipeline: shards to training batches (config-standard or config-2) and evaluation sets.
+
+Training: one image becomes several samples of one class: config-standard gives the image and its
+5 encoded captions (6 samples); config-2 adds the flipped image and 5 random 227 x 227 crops of the
+encoded captions brought back to the input size (12 samples). `images_per_batch` images make a batch
+of 45 x 6 or 45 x 12 samples, with labels and a modality flag (0 photo, 1 encoded caption).
+Evaluation: photos and captions are read in file order with no augmentation, keeping each caption's
+image index for Recall@K. The same standardisation serves training, evaluation and export.
+"""
+
+import dataclasses
+import os
+
+import tensorflow as tf
+
+from fusion_tf.data import manifest as manifest_lib
+from fusion_tf.data import schema
+
+PHOTO, CAPTION = 0, 1
+CONFIGS = {"standard": 1, "config2": 2}  # how many times each modality appears per image
+STANDARDIZATIONS = ("fixed", "per_image")
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """How shards become model inputs.
+
+    Args:
+        image_size: int. Side of the model's square input. Defaults to 160.
+        images_per_batch: int. Images (classes) per global batch; the paper uses 45.
+        captions_per_image: int. Captions used per image: the first ones at evaluation, cycled
+            when an image has fewer. Defaults to 5.
+        config: str. "standard" (image + 5 captions) or "config2" (+ flipped image and 5 caption
+            crops). Defaults to "standard".
+        standardization: str. "fixed", (x - 127.5) / 128, or facenet's "per_image" mean and
+            variance. Defaults to "fixed", which keeps a word's colour the same in every caption.
+        crop_size: int. Side of config-2's random caption crops, on the 256 canvas. Defaults to 227.
+        shuffle_buffer: int. Images in the shuffle buffer. Defaults to 2048.
+    """
+
+    image_size: int = 160
+    images_per_batch: int = 45
+    captions_per_image: int = 5
+    config: str = "standard"
+    standardization: str = "fixed"
+    crop_size: int = 227
+    shuffle_buffer: int = 2048
+
+    def __post_init__(self):
+        if self.config not in CONFIGS:
+            raise ValueError(f"config={self.config!r}: use one of {sorted(CONFIGS)}")
+        if self.standardization not in STANDARDIZATIONS:
+            raise ValueError(
+                f"standardization={self.standardization!r}: use one of {STANDARDIZATIONS}"
+            )
+        if self.images_per_batch < 1 or self.captions_per_image < 1:
+            raise ValueError("images_per_batch and captions_per_image must be at least 1")
+
+    @property
+    def samples_per_image(self) -> int:
+        return CONFIGS[self.config] * (1 + self.captions_per_image)
+
+
+def standardize(images: tf.Tensor, method: str = "fixed") -> tf.Tensor:
+    """uint8 or float pixels in 0..255 to the network's input scale."""
+    images = tf.cast(images, tf.float32)
+    if method == "fixed":
+        return (images - 127.5) / 128.0
+    if method == "per_image":
+        return tf.image.per_image_standardization(images)
+    raise ValueError(f"standardization={method!r}: use one of {STANDARDIZATIONS}")
+
+
+def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
+    """JPEG or PNG bytes to a (size, size, 3) float image in 0..255, resized like the builder."""
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+    image.set_shape([None, None, 3])
+    return resize(image, image_size)
+
+
+def resize(images: tf.Tensor, image_size: int) -> tf.Tensor:
+    """Resizes (with antialiasing when shrinking) to a square of `image_size`; float 0..255."""
+    images = tf.cast(images, tf.float32)
+    return tf.image.resize(images, [image_size, image_size], antialias=True)
+
+
+def _select_captions(captions: tf.Tensor, count: int, shuffle: bool) -> tf.Tensor:
+    """`count` captions: the first ones (or a random order in training), cycled when too few."""
+    if shuffle:
+        captions = tf.random.shuffle(captions)
+    indices = tf.range(count) % tf.shape(captions)[0]
+    return tf.gather(captions, indices)
+
+
+def _decode_captions(pngs: tf.Tensor) -> tf.Tensor:
+    """PNG-encoded caption canvases (all the same size) to a uint8 batch."""
+    return tf.map_fn(
+        lambda png: tf.io.decode_png(png, channels=3),
+        pngs,
+        fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+    )
+
+
+def training_sample(serialized: tf.Tensor, config: PipelineConfig) -> dict[str, tf.Tensor]:
+    """One training image as its samples: (k, size, size, 3) standardised pixels, labels, modality."""
+    example = schema.parse_example(serialized)
+    size = config.image_size
+    photo = decode_image(example[schema.IMAGE], size)
+    captions = _decode_captions(
+        _select_captions(example[schema.CAPTION_IMAGE], config.captions_per_image, shuffle=True)
+    )
+    photos = [photo[tf.newaxis]]
+    caption_views = [resize(captions, size)]
+    if config.config == "config2":
+        photos.append(tf.image.flip_left_right(photo)[tf.newaxis])
+        crops = tf.image.random_crop(
+            captions, [config.captions_per_image, config.crop_size, config.crop_size, 3]
+        )
+        caption_views.append(resize(crops, size))
+    pixels = tf.concat(photos + caption_views, axis=0)
+    photo_count = len(photos)
+    modality = tf.concat(
+        [
+            tf.fill([photo_count], PHOTO),
+            tf.fill([photo_count * config.captions_per_image], CAPTION),
+        ],
+        axis=0,
+    )
+    label = tf.cast(example[schema.CLASS], tf.int32)
+    return {
+        "images": standardize(pixels, config.standardization),
+        "labels": tf.fill([config.samples_per_image], label),
+        "modality": modality,
+    }
+
+
+def _flatten_batch(batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+    """(images, samples, ...) to (images * samples, ...): one batch of samples of many classes."""
+    return {
+        key: tf.reshape(value, tf.concat([[-1], tf.shape(value)[2:]], 0))
+        for key, value in batch.items()
+    }
+
+
+def training_dataset(
+    data_dir: str | os.PathLike,
+    config: PipelineConfig,
+    input_context: tf.distribute.InputContext | None = None,
+    split: str = "train",
+    seed: int | None = None,
+) -> tf.data.Dataset:
+    """One epoch of shuffled training batches; under tf.distribute, this pipeline's share of them.
+
+    With an `input_context` (from `strategy.distribute_datasets_from_function`), shard files are
+    divided between input pipelines when there are enough of them, records otherwise, and the
+    batch is the per-replica share of `images_per_batch`.
+    """
+    files = manifest_lib.split_files(data_dir, split)
+    images_per_batch = config.images_per_batch
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if input_context is not None and input_context.num_input_pipelines > 1:
+        images_per_batch = input_context.get_per_replica_batch_size(config.images_per_batch)
+        if len(files) >= input_context.num_input_pipelines:
+            dataset = dataset.shard(
+                input_context.num_input_pipelines, input_context.input_pipeline_id
+            )
+    dataset = dataset.shuffle(len(files), seed=seed)
+    dataset = dataset.interleave(
+        tf.data.TFRecordDataset,
+        cycle_length=min(len(files), 8),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=seed is not None,
+    )
+    if input_context is not None and input_context.num_input_pipelines > len(files):
+        dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    dataset = dataset.shuffle(config.shuffle_buffer, seed=seed)
+    dataset = dataset.map(
+        lambda serialized: training_sample(serialized, config),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=seed is not None,
+    )
+    dataset = dataset.batch(images_per_batch, drop_remainder=True)
+    return dataset.map(_flatten_batch).prefetch(tf.data.AUTOTUNE)
+
+
+def _ordered_records(data_dir: str | os.PathLike, split: str) -> tf.data.Dataset:
+    files = manifest_lib.split_files(data_dir, split)
+    return tf.data.TFRecordDataset(files).map(
+        schema.parse_example, num_parallel_calls=tf.data.AUTOTUNE
+    )
+
+
+def evaluation_photos(
+    data_dir: str | os.PathLike, split: str, config: PipelineConfig, batch_size: int = 128
+) -> tf.data.Dataset:
+    """Batches of {"images", "image_index"}: every photo of the split in file order, unaugmented."""
+
+    def prepare(index, example):
+        photo = decode_image(example[schema.IMAGE], config.image_size)
+        return {"images": standardize(photo, config.standardization), "image_index": index}
+
+    records = _ordered_records(data_dir, split).enumerate()
+    return (
+        records.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def evaluation_captions(
+    data_dir: str | os.PathLike, split: str, config: PipelineConfig, batch_size: int = 128
+) -> tf.data.Dataset:
+    """Batches of {"images", "image_index", "text"}: each photo's first captions, in file order."""
+
+    def captions_of(index, example):
+        count = tf.minimum(tf.shape(example[schema.CAPTION_TEXT])[0], config.captions_per_image)
+        return tf.data.Dataset.from_tensor_slices(
+            {
+                "png": example[schema.CAPTION_IMAGE][:count],
+                "text": example[schema.CAPTION_TEXT][:count],
+                "image_index": tf.fill([count], index),
+            }
+        )
+
+    def prepare(caption):
+        canvas = resize(tf.io.decode_png(caption["png"], channels=3), config.image_size)
+        return {
+            "images": standardize(canvas, config.standardization),
+            "image_index": caption["image_index"],
+            "text": caption["text"],
+        }
+
+    records = _ordered_records(data_dir, split).enumerate()
+    return (
+        records.flat_map(captions_of)
+        .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )

@@ -1,0 +1,146 @@
+"""The tf.data pipeline on small shards made here: shapes, labels, modality, order, standardisation."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from fusion_tf import data, text
+from fusion_tf.data import schema
+
+CAPTIONS_PER_IMAGE = 5
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+
+
+def write_shards(directory, images_per_split=None, caption_counts=None):
+    """A built data set in miniature: shards of coloured photos and encoded captions + manifest."""
+    images_per_split = images_per_split or {"train": 8, "val": 3}
+    words = ["red", "green", "blue", "square", "circle", "small", "big"]
+    vectors = text.WordVectors(words, np.random.default_rng(0).normal(size=(len(words), 6)))
+    encoder = text.TextImageEncoder(vectors)
+    encoder.save(directory / schema.ENCODER_DIR)
+    manifest = {"splits": {}, "num_classes": images_per_split["train"]}
+    rng = np.random.default_rng(1)
+    for split, count in images_per_split.items():
+        shard_count = 2 if count > 3 else 1
+        shards = []
+        for shard in range(shard_count):
+            name = schema.shard_name(split, shard, shard_count)
+            indices = range(shard, count, shard_count)
+            with tf.io.TFRecordWriter(str(directory / name)) as writer:
+                for index in indices:
+                    photo = np.full((256, 256, 3), (index * 20) % 256, np.uint8)
+                    n = (caption_counts or {}).get((split, index), CAPTIONS_PER_IMAGE)
+                    captions = [" ".join(rng.choice(words, 3)) for _ in range(n)]
+                    example = schema.make_example(
+                        _jpeg(photo),
+                        f"{split}_{index}",
+                        index if split == "train" else schema.NO_CLASS,
+                        captions,
+                        [_png(canvas) for canvas in encoder.encode(captions)],
+                    )
+                    writer.write(example.SerializeToString())
+            shards.append({"file": name, "images": len(indices)})
+        manifest["splits"][split] = {"images": count, "shards": shards}
+    (directory / schema.MANIFEST_FILE).write_text(json.dumps(manifest))
+    return encoder
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("shards")
+    write_shards(directory, caption_counts={("val", 1): 7, ("val", 2): 2})
+    return directory
+
+
+@pytest.mark.parametrize("config_name, samples", [("standard", 6), ("config2", 12)])
+def test_training_batches(shards, config_name, samples):
+    config = data.PipelineConfig(image_size=80, images_per_batch=4, config=config_name)
+    batches = list(data.training_dataset(shards, config, seed=0))
+    assert len(batches) == 2  # 8 images, 4 a batch
+    for batch in batches:
+        assert batch["images"].shape == (4 * samples, 80, 80, 3)
+        assert batch["images"].dtype == tf.float32
+        labels = batch["labels"].numpy().reshape(4, samples)
+        modality = batch["modality"].numpy().reshape(4, samples)
+        # Every image's samples share its class; photos first, then captions.
+        assert (labels == labels[:, :1]).all()
+        photos = samples // 6
+        assert (modality[:, :photos] == data.PHOTO).all()
+        assert (modality[:, photos:] == data.CAPTION).all()
+        assert np.abs(batch["images"].numpy()).max() <= 1.0
+    seen = np.concatenate([batch["labels"].numpy()[::samples] for batch in batches])
+    assert sorted(seen) == list(range(8))
+
+
+def test_config2_flips_the_photo(shards):
+    config = data.PipelineConfig(image_size=80, images_per_batch=1, config="config2")
+    batch = next(iter(data.training_dataset(shards, config, seed=0)))
+    np.testing.assert_allclose(batch["images"][1], tf.image.flip_left_right(batch["images"][0]))
+
+
+def test_training_pipeline_runs_in_graph(shards):
+    config = data.PipelineConfig(image_size=80, images_per_batch=2)
+    dataset = data.training_dataset(shards, config, seed=0)
+
+    @tf.function
+    def total(dataset):
+        result = tf.constant(0.0)
+        for batch in dataset:
+            result += tf.reduce_sum(tf.cast(batch["labels"], tf.float32))
+        return result
+
+    assert total(dataset).numpy() == 6 * sum(range(8))
+
+
+def test_distributed_input_divides_the_batch(shards):
+    config = data.PipelineConfig(image_size=80, images_per_batch=4)
+    context = tf.distribute.InputContext(
+        num_input_pipelines=2, input_pipeline_id=1, num_replicas_in_sync=2
+    )
+    batches = list(data.training_dataset(shards, config, input_context=context, seed=0))
+    assert batches and all(batch["labels"].shape == (2 * 6,) for batch in batches)
+    # Pipeline 1 reads only the second of the two train shards: odd image indices.
+    assert all(label % 2 == 1 for batch in batches for label in batch["labels"].numpy())
+
+
+def test_evaluation_order_and_caption_counts(shards):
+    config = data.PipelineConfig(image_size=64)
+    photos = list(data.evaluation_photos(shards, "val", config, batch_size=2))
+    captions = list(data.evaluation_captions(shards, "val", config, batch_size=4))
+    image_index = np.concatenate([batch["image_index"].numpy() for batch in photos])
+    caption_image = np.concatenate([batch["image_index"].numpy() for batch in captions])
+    assert image_index.tolist() == [0, 1, 2]
+    # At most 5 captions an image, so the 7-caption image gives 5 and the 2-caption one 2.
+    assert caption_image.tolist() == [0] * 5 + [1] * 5 + [2] * 2
+    assert photos[0]["images"].shape[1:] == (64, 64, 3)
+
+
+def test_evaluation_captions_match_the_encoder(tmp_path):
+    encoder = write_shards(tmp_path, {"train": 2, "val": 1})
+    config = data.PipelineConfig(image_size=256)
+    batch = next(iter(data.evaluation_captions(tmp_path, "val", config)))
+    expected = data.standardize(encoder.encode([batch["text"][0].numpy().decode()])[0])
+    np.testing.assert_allclose(batch["images"][0], expected, atol=1e-6)
+
+
+def test_per_image_standardization():
+    images = tf.random.uniform([2, 8, 8, 3], 0, 255)
+    standardized = data.standardize(images, "per_image").numpy()
+    np.testing.assert_allclose(standardized.mean(axis=(1, 2, 3)), 0, atol=1e-4)
+    with pytest.raises(ValueError, match="standardization"):
+        data.standardize(images, "other")
+
+
+def test_missing_build_says_what_to_run(tmp_path):
+    with pytest.raises(data.DataDirectoryError, match="python -m tfrecords_builder"):
+        data.training_dataset(tmp_path, data.PipelineConfig())
