@@ -1,0 +1,26 @@
+"""Data: source readers, the TFRecord schema and manifest, and the tf.data pipeline."""
+
+from fusion_tf.data.manifest import DataDirectoryError, encoder_dir, read_manifest, split_files
+from fusion_tf.data.pipeline import (
+    CAPTION,
+    PHOTO,
+    PipelineConfig,
+    evaluation_captions,
+    evaluation_photos,
+    standardize,
+    training_dataset,
+)
+
+__all__ = [
+    "CAPTION",
+    "PHOTO",
+    "DataDirectoryError",
+    "PipelineConfig",
+    "encoder_dir",
+    "evaluation_captions",
+    "evaluation_photos",
+    "read_manifest",
+    "split_files",
+    "standardize",
+    "training_dataset",
+]

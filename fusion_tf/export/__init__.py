@@ -1,0 +1,1 @@
+"""Export: SavedModels that embed JPEG/PNG bytes and raw caption strings."""

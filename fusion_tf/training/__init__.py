@@ -1,0 +1,1 @@
+"""Training: the fused model's distributed loop, checkpoints and TensorBoard summaries."""
