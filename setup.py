@@ -19,6 +19,7 @@ setup(
     ),
     install_requires=[
         "tensorflow>=2.16",
+        "tensorboard>=2.16",
         "keras>=3.0",
         "gensim>=4.3",
         "numpy>=1.26",

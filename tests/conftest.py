@@ -1,8 +1,11 @@
-"""Shared test fixtures: the path to ../shared/data and quiet TensorFlow logs."""
+"""Shared test fixtures: ../shared/data, small built shards, quiet TensorFlow logs."""
 
+import json
 import os
 import pathlib
 
+import cv2
+import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -14,7 +17,9 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 def _shared_dir(name: str) -> pathlib.Path:
     path = SHARED_DATA / name
     if not path.is_dir():
-        pytest.skip(f"{path} is absent: it ships beside the project checkout in CI, not in a fresh clone")
+        pytest.skip(
+            f"{path} is absent: it ships beside the project checkout in CI, not in a fresh clone"
+        )
     return path
 
 
@@ -28,3 +33,56 @@ def flickr8k_sample_dir() -> pathlib.Path:
 def flickr8k_trainval_dir() -> pathlib.Path:
     """The official Flickr8k train (6000) and dev (1000) splits at 160x160."""
     return _shared_dir("flickr8k_trainval")
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+
+
+def _jpeg(rgb: np.ndarray) -> bytes:
+    return cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
+
+
+def _write_shards(directory, images_per_split=None, caption_counts=None, dataset="shapes"):
+    """A built data set in miniature: shards of coloured photos and encoded captions + manifest."""
+    import tensorflow as tf
+
+    from fusion_tf import text
+    from fusion_tf.data import schema
+
+    images_per_split = images_per_split or {"train": 8, "val": 3}
+    words = ["red", "green", "blue", "square", "circle", "small", "big"]
+    vectors = text.WordVectors(words, np.random.default_rng(0).normal(size=(len(words), 6)))
+    encoder = text.TextImageEncoder(vectors)
+    encoder.save(directory / schema.ENCODER_DIR)
+    manifest = {"dataset": dataset, "splits": {}, "num_classes": images_per_split["train"]}
+    rng = np.random.default_rng(1)
+    for split, count in images_per_split.items():
+        shard_count = 2 if count > 3 else 1
+        shards = []
+        for shard in range(shard_count):
+            name = schema.shard_name(split, shard, shard_count)
+            indices = range(shard, count, shard_count)
+            with tf.io.TFRecordWriter(str(directory / name)) as writer:
+                for index in indices:
+                    photo = np.full((256, 256, 3), (index * 20) % 256, np.uint8)
+                    n = (caption_counts or {}).get((split, index), 5)
+                    captions = [" ".join(rng.choice(words, 3)) for _ in range(n)]
+                    example = schema.make_example(
+                        _jpeg(photo),
+                        f"{split}_{index}",
+                        index if split == "train" else schema.NO_CLASS,
+                        captions,
+                        [_png(canvas) for canvas in encoder.encode(captions)],
+                    )
+                    writer.write(example.SerializeToString())
+            shards.append({"file": name, "images": len(indices)})
+        manifest["splits"][split] = {"images": count, "shards": shards}
+    (directory / schema.MANIFEST_FILE).write_text(json.dumps(manifest))
+    return encoder
+
+
+@pytest.fixture(scope="session")
+def write_shards():
+    """write_shards(directory, images_per_split={"train": 8, "val": 3}) builds tiny shards."""
+    return _write_shards

@@ -148,8 +148,12 @@ def training_dataset(
     input_context: tf.distribute.InputContext | None = None,
     split: str = "train",
     seed: int | None = None,
+    repeat: bool = False,
 ) -> tf.data.Dataset:
     """One epoch of shuffled training batches; under tf.distribute, this pipeline's share of them.
+
+    With `repeat`, batches never end: the training loop counts steps, so workers whose file
+    shares differ in size still take the same number of steps (a collective would hang otherwise).
 
     With an `input_context` (from `strategy.distribute_datasets_from_function`), shard files are
     divided between input pipelines when there are enough of them, records otherwise, and the
@@ -173,6 +177,8 @@ def training_dataset(
     )
     if input_context is not None and input_context.num_input_pipelines > len(files):
         dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
+    if repeat:
+        dataset = dataset.repeat()
     dataset = dataset.shuffle(config.shuffle_buffer, seed=seed)
     dataset = dataset.map(
         lambda serialized: training_sample(serialized, config),

@@ -1,62 +1,14 @@
 """The tf.data pipeline on small shards made here: shapes, labels, modality, order, standardisation."""
 
-import json
-
-import cv2
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from fusion_tf import data, text
-from fusion_tf.data import schema
-
-CAPTIONS_PER_IMAGE = 5
-
-
-def _png(rgb: np.ndarray) -> bytes:
-    return cv2.imencode(".png", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
-
-
-def _jpeg(rgb: np.ndarray) -> bytes:
-    return cv2.imencode(".jpg", np.ascontiguousarray(rgb[..., ::-1]))[1].tobytes()
-
-
-def write_shards(directory, images_per_split=None, caption_counts=None):
-    """A built data set in miniature: shards of coloured photos and encoded captions + manifest."""
-    images_per_split = images_per_split or {"train": 8, "val": 3}
-    words = ["red", "green", "blue", "square", "circle", "small", "big"]
-    vectors = text.WordVectors(words, np.random.default_rng(0).normal(size=(len(words), 6)))
-    encoder = text.TextImageEncoder(vectors)
-    encoder.save(directory / schema.ENCODER_DIR)
-    manifest = {"splits": {}, "num_classes": images_per_split["train"]}
-    rng = np.random.default_rng(1)
-    for split, count in images_per_split.items():
-        shard_count = 2 if count > 3 else 1
-        shards = []
-        for shard in range(shard_count):
-            name = schema.shard_name(split, shard, shard_count)
-            indices = range(shard, count, shard_count)
-            with tf.io.TFRecordWriter(str(directory / name)) as writer:
-                for index in indices:
-                    photo = np.full((256, 256, 3), (index * 20) % 256, np.uint8)
-                    n = (caption_counts or {}).get((split, index), CAPTIONS_PER_IMAGE)
-                    captions = [" ".join(rng.choice(words, 3)) for _ in range(n)]
-                    example = schema.make_example(
-                        _jpeg(photo),
-                        f"{split}_{index}",
-                        index if split == "train" else schema.NO_CLASS,
-                        captions,
-                        [_png(canvas) for canvas in encoder.encode(captions)],
-                    )
-                    writer.write(example.SerializeToString())
-            shards.append({"file": name, "images": len(indices)})
-        manifest["splits"][split] = {"images": count, "shards": shards}
-    (directory / schema.MANIFEST_FILE).write_text(json.dumps(manifest))
-    return encoder
+from fusion_tf import data
 
 
 @pytest.fixture(scope="module")
-def shards(tmp_path_factory):
+def shards(tmp_path_factory, write_shards):
     directory = tmp_path_factory.mktemp("shards")
     write_shards(directory, caption_counts={("val", 1): 7, ("val", 2): 2})
     return directory
@@ -125,7 +77,7 @@ def test_evaluation_order_and_caption_counts(shards):
     assert photos[0]["images"].shape[1:] == (64, 64, 3)
 
 
-def test_evaluation_captions_match_the_encoder(tmp_path):
+def test_evaluation_captions_match_the_encoder(tmp_path, write_shards):
     encoder = write_shards(tmp_path, {"train": 2, "val": 1})
     config = data.PipelineConfig(image_size=256)
     batch = next(iter(data.evaluation_captions(tmp_path, "val", config)))

@@ -1,0 +1,114 @@
+"""The fused retrieval network: one backbone (or, for the ablation, two) -> prelogits -> logits."""
+
+import keras
+import tensorflow as tf
+
+from fusion_tf.models.inception_resnet_v1 import inception_resnet_v1
+
+TOWERS = ("single", "separate")
+PHOTO, CAPTION = 0, 1  # modality flags, as the data pipeline writes them
+
+
+@keras.saving.register_keras_serializable(package="fusion_tf")
+class FusionModel(keras.Model):
+    """InceptionResNet-V1 embedding photos and encoded captions, with a softmax head over classes.
+
+    `call({"images", "modality"})` returns {"prelogits": (n, 128), "logits": (n, classes)}, both
+    float32. With `towers="single"` (the paper's model) the same weights embed both modalities
+    and `modality` is not used; `towers="separate"` gives each modality its own backbone of the
+    same architecture (the ablation of the paper's claim) and routes each sample by its flag.
+    The retrieval embedding is the L2-normalised prelogits (`embed_photos`, `embed_captions`).
+
+    Args:
+        num_classes: int. Training classes (one per training image).
+        image_size: int. Side of the square input images. Defaults to 160.
+        preset: str. Backbone preset, "facenet" or "tiny". Defaults to "facenet".
+        embedding_size: int. Bottleneck size. Defaults to 128.
+        dropout_keep_probability: float. facenet's keep probability. Defaults to 0.8.
+        weight_decay: float. facenet's L2 weight decay on every kernel. Defaults to 5e-4.
+        towers: str. "single" or "separate". Defaults to "single".
+        **kwargs: Standard `keras.Model` arguments.
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        image_size: int = 160,
+        preset: str = "facenet",
+        embedding_size: int = 128,
+        dropout_keep_probability: float = 0.8,
+        weight_decay: float = 5e-4,
+        towers: str = "single",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if towers not in TOWERS:
+            raise ValueError(f"towers={towers!r}: use one of {TOWERS}")
+        self.num_classes = num_classes
+        self.image_size = image_size
+        self.preset = preset
+        self.embedding_size = embedding_size
+        self.dropout_keep_probability = dropout_keep_probability
+        self.weight_decay = weight_decay
+        self.towers = towers
+
+        def backbone(name):
+            return inception_resnet_v1(
+                (image_size, image_size, 3),
+                preset=preset,
+                embedding_size=embedding_size,
+                dropout_keep_probability=dropout_keep_probability,
+                weight_decay=weight_decay,
+                name=name,
+            )
+
+        self.photo_backbone = backbone("InceptionResnetV1")
+        self.caption_backbone = (
+            self.photo_backbone if towers == "single" else backbone("InceptionResnetV1_captions")
+        )
+        regularizer = keras.regularizers.L2(weight_decay / 2.0) if weight_decay > 0 else None
+        self.classifier = keras.layers.Dense(
+            num_classes, kernel_regularizer=regularizer, dtype="float32", name="Logits"
+        )
+        # Every variable exists from construction on, so a checkpoint restores before any call
+        # and a distribution strategy's scope creates them all.
+        self.classifier.build((None, embedding_size))
+        self.built = True
+
+    def prelogits(self, images: tf.Tensor, modality: tf.Tensor, training: bool = False):
+        if self.towers == "single":
+            return self.photo_backbone(images, training=training)
+        # Each modality goes through its own tower only, then samples return to their places.
+        modality = tf.cast(modality, tf.int32)
+        positions = tf.dynamic_partition(tf.range(tf.shape(images)[0]), modality, 2)
+        parts = tf.dynamic_partition(images, modality, 2)
+        embedded = [
+            self.photo_backbone(parts[PHOTO], training=training),
+            self.caption_backbone(parts[CAPTION], training=training),
+        ]
+        prelogits = tf.dynamic_stitch(positions, embedded)
+        return tf.ensure_shape(prelogits, [None, self.embedding_size])
+
+    def call(self, inputs, training=False):
+        prelogits = self.prelogits(inputs["images"], inputs["modality"], training=training)
+        return {"prelogits": prelogits, "logits": self.classifier(prelogits)}
+
+    def embed_photos(self, images: tf.Tensor) -> tf.Tensor:
+        """Retrieval embeddings of standardised photos: (n, 128), L2-normalised, float32."""
+        return tf.math.l2_normalize(self.photo_backbone(images, training=False), axis=-1)
+
+    def embed_captions(self, images: tf.Tensor) -> tf.Tensor:
+        """Retrieval embeddings of standardised encoded captions: (n, 128), L2-normalised."""
+        return tf.math.l2_normalize(self.caption_backbone(images, training=False), axis=-1)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "image_size": self.image_size,
+            "preset": self.preset,
+            "embedding_size": self.embedding_size,
+            "dropout_keep_probability": self.dropout_keep_probability,
+            "weight_decay": self.weight_decay,
+            "towers": self.towers,
+        }

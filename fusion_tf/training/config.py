@@ -1,0 +1,141 @@
+"""The training configuration: one plain dataclass, printed at the start and saved with the run."""
+
+import dataclasses
+import json
+import os
+import pathlib
+
+from fusion_tf.data.pipeline import CONFIGS, STANDARDIZATIONS, PipelineConfig
+from fusion_tf.models.fusion_model import TOWERS
+from fusion_tf.models.inception_resnet_v1 import MIN_INPUT_SIZE, PRESETS
+
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+MIXED_PRECISION = ("none", "float16", "bfloat16")
+CONFIG_FILE = "config.json"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run depends on; the paper's values are the defaults where it gives them.
+
+    Args:
+        dataset: str. Data set name (recorded; the shards say what they hold).
+        data_dir: str. Folder of built shards (tfrecords_builder output).
+        model_dir: str. Where checkpoints, logs, exports and results go.
+        config: str. "standard" or "config2" (the paper's two input configurations).
+        model: str. Backbone preset, "facenet" or "tiny".
+        towers: str. "single" (the paper) or "separate" (one backbone per modality).
+        image_size: int. Input side in pixels (the paper resizes to 256).
+        images_per_batch: int. Images a batch, each with its captions (the paper: 45).
+        epochs: int. Passes over the training images.
+        learning_rate: float. Adam's learning rate (the paper: 1e-3).
+        center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
+        center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).
+        weight_decay: float. facenet's L2 weight decay.
+        dropout_keep_probability: float. Keep probability before the bottleneck.
+        standardization: str. "fixed" or "per_image".
+        strategy: str. auto, one_device, mirrored, multi_worker or tpu.
+        tpu: str. TPU address for strategy=tpu.
+        mixed_precision: str. none, float16 or bfloat16 (logits, losses, embeddings stay float32).
+        jit_compile: bool. Compile the train step with XLA.
+        seed: int. Seeds weights and input order.
+        validation_split: str. Split scored each epoch ("" to skip validation).
+        checkpoint_every_steps: int. Regular checkpoints in between epoch ends.
+        log_every_steps: int. TensorBoard scalars every this many steps.
+        max_steps: int. Stop after this many steps in all (0: no limit); for smoke runs.
+    """
+
+    dataset: str = "shapes"
+    data_dir: str = ""
+    model_dir: str = ""
+    config: str = "standard"
+    model: str = "facenet"
+    towers: str = "single"
+    image_size: int = 256
+    images_per_batch: int = 45
+    epochs: int = 90
+    learning_rate: float = 1e-3
+    center_loss_factor: float = 1e-2
+    center_loss_alpha: float = 0.95
+    weight_decay: float = 5e-4
+    dropout_keep_probability: float = 0.8
+    standardization: str = "fixed"
+    strategy: str = "auto"
+    tpu: str = ""
+    mixed_precision: str = "none"
+    jit_compile: bool = False
+    seed: int = 0
+    validation_split: str = "val"
+    checkpoint_every_steps: int = 500
+    log_every_steps: int = 10
+    max_steps: int = 0
+
+    def validate(self) -> None:
+        """Raises ValueError naming every inconsistent value at once."""
+        problems = []
+        choices = {
+            "config": CONFIGS,
+            "model": PRESETS,
+            "towers": TOWERS,
+            "standardization": STANDARDIZATIONS,
+            "strategy": STRATEGIES,
+            "mixed_precision": MIXED_PRECISION,
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                problems.append(f"--{name}={getattr(self, name)!r} is not one of {sorted(allowed)}")
+        if self.image_size < MIN_INPUT_SIZE:
+            problems.append(
+                f"--image_size={self.image_size}: InceptionResNet-V1 needs at least {MIN_INPUT_SIZE}"
+            )
+        for name in ("images_per_batch", "epochs", "checkpoint_every_steps", "log_every_steps"):
+            if getattr(self, name) < 1:
+                problems.append(f"--{name}={getattr(self, name)} must be at least 1")
+        if self.learning_rate <= 0:
+            problems.append(f"--learning_rate={self.learning_rate} must be positive")
+        if self.center_loss_factor < 0 or self.weight_decay < 0:
+            problems.append("--center_loss_factor and --weight_decay must not be negative")
+        if not 0 <= self.center_loss_alpha <= 1:
+            problems.append(f"--center_loss_alpha={self.center_loss_alpha} must be in [0, 1]")
+        if self.strategy == "tpu" and not self.tpu:
+            problems.append("--strategy=tpu needs --tpu=ADDRESS")
+        if self.jit_compile and self.strategy in ("mirrored", "multi_worker"):
+            problems.append(
+                "--jit_compile works on one device only: the center-loss update cannot be "
+                "compiled inside a multi-replica strategy"
+            )
+        if not self.data_dir or not self.model_dir:
+            problems.append("--data_dir and --model_dir must be set")
+        if problems:
+            raise ValueError("inconsistent configuration:\n  " + "\n  ".join(problems))
+
+    def pipeline(self) -> PipelineConfig:
+        return PipelineConfig(
+            image_size=self.image_size,
+            images_per_batch=self.images_per_batch,
+            config=self.config,
+            standardization=self.standardization,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    def describe(self) -> str:
+        """The resolved configuration, one setting a line, for the start of every run."""
+        width = max(len(field.name) for field in dataclasses.fields(self))
+        lines = [f"  {name:<{width}} = {value}" for name, value in dataclasses.asdict(self).items()]
+        return "configuration:\n" + "\n".join(lines)
+
+    def save(self, model_dir: str | os.PathLike) -> None:
+        path = pathlib.Path(model_dir) / CONFIG_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, model_dir: str | os.PathLike) -> "TrainConfig":
+        values = json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text())
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"{model_dir}/{CONFIG_FILE} has unknown settings: {unknown}")
+        return cls(**values)

@@ -1,0 +1,71 @@
+"""A whole run: build the data if asked, train, evaluate the best checkpoint, export, summarise."""
+
+import dataclasses
+import json
+import pathlib
+import time
+
+from fusion_tf.data import manifest as manifest_lib
+from fusion_tf.data import schema
+from fusion_tf.evaluation.embeddings import embed_split
+from fusion_tf.evaluation.report import evaluate_embeddings, format_results
+from fusion_tf.training.config import TrainConfig
+from fusion_tf.training.trainer import Trainer, restore_model
+
+RESULTS_FILE = "results.json"
+EXPORT_DIR = "export"
+
+
+def build_data(build: dict, output_dir: str) -> None:
+    """Builds the shards into output_dir with tfrecords_builder unless a finished build is there.
+
+    A build killed half-way has no manifest yet, so this call resumes it.
+    """
+    if (pathlib.Path(output_dir) / schema.MANIFEST_FILE).is_file():
+        return
+    import tfrecords_builder
+    from tfrecords_builder.config import BuildConfig
+
+    fields = {field.name for field in dataclasses.fields(BuildConfig)}
+    options = {key: value for key, value in build.items() if key in fields}
+    source_options = {key: value for key, value in build.items() if key not in fields}
+    config = BuildConfig(output_dir=output_dir, source_options=source_options, **options)
+    print(f"building {config.dataset} into {output_dir}", flush=True)
+    tfrecords_builder.build(config)
+
+
+def run_experiment(
+    config: TrainConfig,
+    build: dict | None = None,
+    test_split: str = "test",
+    protocol: str = "all",
+    export: bool = True,
+) -> dict:
+    """Trains (resuming if the model dir has checkpoints), then evaluates and exports; returns results."""
+    start = time.perf_counter()
+    print(config.describe(), flush=True)
+    if build is not None:
+        build_data(build, config.data_dir)
+    history = Trainer(config).train()
+    model_dir = pathlib.Path(config.model_dir)
+    summary = {"history": history, "train_seconds": time.perf_counter() - start}
+    splits = manifest_lib.read_manifest(config.data_dir)["splits"]
+    if test_split and test_split in splits:
+        model = restore_model(config.model_dir, "best")
+        embeddings = embed_split(model, config.data_dir, test_split, config.pipeline())
+        results = evaluate_embeddings(embeddings, protocol, check_size=protocol != "all")
+        results["split"] = test_split
+        (model_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
+        summary["results"] = results
+        print(
+            f"\n{test_split} split, best checkpoint by validation rsum:\n{format_results(results)}"
+        )
+    if export:
+        from fusion_tf.export import export_saved_model
+
+        summary["export_dir"] = str(export_saved_model(config.model_dir, model_dir / EXPORT_DIR))
+        print(f"SavedModel (embed_image, embed_text): {summary['export_dir']}")
+    summary["seconds"] = time.perf_counter() - start
+    print(f"TensorBoard: tensorboard --logdir {model_dir / 'logs'}")
+    print(f"finished in {summary['seconds'] / 60:.1f} minutes; run folder {model_dir}")
+    return summary

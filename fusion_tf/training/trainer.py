@@ -1,0 +1,303 @@
+"""One training loop for every tf.distribute strategy: softmax + center loss, checkpoints, TensorBoard.
+
+Keras 3's `Model.fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585), so the
+loop is written out: a `tf.function` step run with `strategy.run`, losses scaled to the global
+batch, metrics summed with `strategy.reduce`, and a Keras optimizer applying the gradients.
+"""
+
+import json
+import math
+import pathlib
+import shutil
+import time
+
+import keras
+import tensorflow as tf
+
+from fusion_tf.data import manifest as manifest_lib
+from fusion_tf.data import pipeline
+from fusion_tf.evaluation.embeddings import embed_split
+from fusion_tf.evaluation.recall import recall_at_k
+from fusion_tf.models.center_loss import CenterLoss
+from fusion_tf.models.fusion_model import FusionModel
+from fusion_tf.training import summaries
+from fusion_tf.training.config import TrainConfig
+from fusion_tf.training.strategy import is_chief, make_strategy
+
+CHECKPOINT_DIR = "checkpoints"
+BEST_DIR = "best"
+HISTORY_FILE = "history.json"
+MODEL_CONFIG_FILE = "model_config.json"
+ENCODER_DIR = "encoder"  # the build's word vectors and layout, copied so a run stands alone
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss became NaN or infinite; the message names the step."""
+
+
+def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
+    return FusionModel(
+        num_classes=num_classes,
+        image_size=config.image_size,
+        preset=config.model,
+        dropout_keep_probability=config.dropout_keep_probability,
+        weight_decay=config.weight_decay,
+        towers=config.towers,
+    )
+
+
+class Trainer:
+    """Trains the fused model described by a TrainConfig on built shards.
+
+    Args:
+        config: TrainConfig. The run; validated here.
+        strategy: tf.distribute.Strategy or None. Defaults to `make_strategy(config.strategy)`.
+    """
+
+    def __init__(self, config: TrainConfig, strategy: tf.distribute.Strategy | None = None):
+        config.validate()
+        self.config = config
+        self.manifest = manifest_lib.read_manifest(config.data_dir)
+        built_dataset = self.manifest.get("dataset")
+        if built_dataset and built_dataset != config.dataset:
+            raise manifest_lib.DataDirectoryError(
+                f"--data_dir={config.data_dir} holds '{built_dataset}', not --dataset={config.dataset}; "
+                f"pass --dataset={built_dataset} or build {config.dataset} into another folder"
+            )
+        self.num_classes = int(self.manifest["num_classes"])
+        self.pipeline_config = config.pipeline()
+        self.steps_per_epoch = self.num_classes // config.images_per_batch
+        if self.steps_per_epoch < 1:
+            raise ValueError(
+                f"{self.num_classes} training images cannot fill one batch of "
+                f"--images_per_batch={config.images_per_batch}"
+            )
+        self.total_steps = self.steps_per_epoch * config.epochs
+        if config.max_steps:
+            self.total_steps = min(self.total_steps, config.max_steps)
+
+        if config.mixed_precision != "none":
+            keras.mixed_precision.set_global_policy(f"mixed_{config.mixed_precision}")
+        self.strategy = strategy or make_strategy(config.strategy, config.tpu)
+        self.chief = is_chief(self.strategy)
+        self.model_dir = pathlib.Path(config.model_dir)
+        with self.strategy.scope():
+            keras.utils.set_random_seed(config.seed)
+            self.model = build_model(config, self.num_classes)
+            self.center_loss = CenterLoss(
+                self.num_classes,
+                alpha=config.center_loss_alpha,
+                center_loss_factor=config.center_loss_factor,
+            )
+            self.center_loss.build((None, self.model.embedding_size))
+            optimizer = keras.optimizers.Adam(config.learning_rate)
+            if config.mixed_precision == "float16":
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+            self.optimizer = optimizer
+            self.optimizer.build(self.model.trainable_variables)
+            self.step = tf.Variable(
+                0,
+                dtype=tf.int64,
+                trainable=False,
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
+        self.checkpoint = tf.train.Checkpoint(
+            model=self.model, optimizer=self.optimizer, center_loss=self.center_loss, step=self.step
+        )
+        # Every worker saves (saving is collective), but only the chief into the model dir.
+        checkpoint_dir = self.model_dir / CHECKPOINT_DIR
+        if not self.chief:
+            checkpoint_dir = (
+                self.model_dir / "workers" / f"worker_{self.strategy.cluster_resolver.task_id}"
+            )
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, str(checkpoint_dir), max_to_keep=3
+        )
+        self.best_manager = tf.train.CheckpointManager(
+            self.checkpoint, str(self.model_dir / BEST_DIR), max_to_keep=1, checkpoint_name="best"
+        )
+        self._train_step = self._make_train_step()
+
+    @property
+    def global_samples(self) -> int:
+        return self.config.images_per_batch * self.pipeline_config.samples_per_image
+
+    def _make_train_step(self):
+        strategy, model, optimizer = self.strategy, self.model, self.optimizer
+        global_samples = self.global_samples
+        replicas = strategy.num_replicas_in_sync
+
+        def replica_step(batch):
+            labels = batch["labels"]
+            with tf.GradientTape() as tape:
+                outputs = model(batch, training=True)
+                cross_entropy = keras.losses.sparse_categorical_crossentropy(
+                    labels, outputs["logits"], from_logits=True
+                )
+                cross_entropy = tf.reduce_sum(cross_entropy) / global_samples
+                center = self.center_loss(outputs["prelogits"], labels, training=True) / replicas
+                regularization = (
+                    tf.add_n([tf.cast(loss, tf.float32) for loss in model.losses]) / replicas
+                    if model.losses
+                    else tf.constant(0.0)
+                )
+                loss = cross_entropy + center + regularization
+                scaled = optimizer.scale_loss(loss)  # loss scaling under float16, else as is
+            gradients = tape.gradient(scaled, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+            predictions = tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
+            correct = tf.reduce_sum(tf.cast(predictions == tf.cast(labels, tf.int32), tf.float32))
+            return {
+                "loss": loss,
+                "cross_entropy": cross_entropy,
+                "center_loss": center,
+                "regularization": regularization,
+                "accuracy": correct / global_samples,
+            }
+
+        if self.config.jit_compile:
+            replica_step = tf.function(replica_step, jit_compile=True)
+
+        @tf.function
+        def train_step(iterator):
+            per_replica = strategy.run(replica_step, args=(next(iterator),))
+            self.step.assign_add(1)
+            return {
+                name: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)
+                for name, value in per_replica.items()
+            }
+
+        return train_step
+
+    def _dataset(self):
+        def dataset_fn(input_context):
+            return pipeline.training_dataset(
+                self.config.data_dir,
+                self.pipeline_config,
+                input_context=input_context,
+                seed=self.config.seed + input_context.input_pipeline_id,
+                repeat=True,
+            )
+
+        return self.strategy.distribute_datasets_from_function(dataset_fn)
+
+    def _save_run_files(self) -> None:
+        """The configuration, the model's constructor arguments and the encoder, beside the checkpoints."""
+        self.config.save(self.model_dir)
+        model_config = {
+            key: value
+            for key, value in self.model.get_config().items()
+            if key not in ("name", "trainable", "dtype")
+        }
+        (self.model_dir / MODEL_CONFIG_FILE).write_text(json.dumps(model_config, indent=2) + "\n")
+        encoder = self.model_dir / ENCODER_DIR
+        if not encoder.is_dir():
+            shutil.copytree(manifest_lib.encoder_dir(self.config.data_dir), encoder)
+
+    def validate(self) -> dict[str, float]:
+        """Recall@K on the validation split, the same function evaluate.py uses."""
+        embeddings = embed_split(
+            self.model, self.config.data_dir, self.config.validation_split, self.pipeline_config
+        )
+        return recall_at_k(
+            embeddings["photos"], embeddings["captions"], embeddings["caption_to_image"]
+        )
+
+    def train(self) -> list[dict]:
+        """Trains to the configured epochs (resuming from the last checkpoint); returns the history."""
+        config = self.config
+        restored = self.manager.restore_or_initialize()
+        start_step = int(self.step.numpy())
+        if restored:
+            print(f"resumed from {restored} at step {start_step}", flush=True)
+        if self.chief:
+            self._save_run_files()
+        history_path = self.model_dir / HISTORY_FILE
+        history = json.loads(history_path.read_text()) if history_path.is_file() else []
+        history = [entry for entry in history if entry["step"] <= start_step]
+        writers = summaries.Writers(self.model_dir, enabled=self.chief)
+        if start_step == 0:
+            writers.sample_images(self.config.data_dir, self.pipeline_config)
+        validation = (
+            bool(config.validation_split) and config.validation_split in self.manifest["splits"]
+        )
+        best_rsum = max((entry["rsum"] for entry in history if "rsum" in entry), default=-1.0)
+
+        iterator = iter(self._dataset())
+        step, window_start, window_steps = start_step, time.perf_counter(), 0
+        while step < self.total_steps:
+            metrics = {name: float(value) for name, value in self._train_step(iterator).items()}
+            step += 1
+            window_steps += 1
+            if not math.isfinite(metrics["loss"]):
+                raise NonFiniteLossError(
+                    f"the loss is {metrics['loss']} at step {step} "
+                    f"(cross-entropy {metrics['cross_entropy']}, center {metrics['center_loss']}); "
+                    f"the last good checkpoint is in {self.manager.directory}: lower "
+                    "--learning_rate or --center_loss_factor and resume"
+                )
+            if step % config.log_every_steps == 0 or step == self.total_steps:
+                elapsed = time.perf_counter() - window_start
+                metrics["samples_per_second"] = window_steps * self.global_samples / elapsed
+                metrics["learning_rate"] = float(config.learning_rate)
+                writers.train_scalars(step, metrics)
+                print(
+                    f"step {step}/{self.total_steps} epoch {step / self.steps_per_epoch:.2f} "
+                    f"loss {metrics['loss']:.4f} (ce {metrics['cross_entropy']:.4f} center "
+                    f"{metrics['center_loss']:.4f}) acc {metrics['accuracy']:.3f} "
+                    f"{metrics['samples_per_second']:.0f} samples/s",
+                    flush=True,
+                )
+                window_start, window_steps = time.perf_counter(), 0
+            epoch_end = step % self.steps_per_epoch == 0 or step == self.total_steps
+            if step % config.checkpoint_every_steps == 0 or epoch_end:
+                self.manager.save(checkpoint_number=step)
+            if epoch_end:
+                entry = {"step": step, "epoch": step / self.steps_per_epoch}
+                if validation and self.chief:
+                    entry.update(self.validate())
+                    writers.validation_scalars(step, entry)
+                    print(
+                        "validation: "
+                        + " ".join(
+                            f"{key} {entry[key]:.1f}"
+                            for key in ("i2t_r1", "i2t_r5", "t2i_r1", "t2i_r5", "rsum")
+                        ),
+                        flush=True,
+                    )
+                    if entry["rsum"] > best_rsum:
+                        best_rsum = entry["rsum"]
+                        self.best_manager.save(checkpoint_number=step)
+                history.append(entry)
+                if self.chief:
+                    history_path.write_text(json.dumps(history, indent=1) + "\n")
+                window_start = time.perf_counter()
+        if validation and self.chief:
+            writers.projector(
+                embed_split(
+                    self.model, config.data_dir, config.validation_split, self.pipeline_config
+                )
+            )
+        writers.close()
+        if not self.chief:
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
+        return history
+
+
+def restore_model(model_dir: str, which: str = "best") -> FusionModel:
+    """The model of a run from its best (by validation rsum) or latest checkpoint.
+
+    Falls back to the latest checkpoint when the run kept no best one (no validation split).
+    """
+    model_dir = pathlib.Path(model_dir)
+    config_path = model_dir / MODEL_CONFIG_FILE
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{model_dir} is not a training run: it has no {MODEL_CONFIG_FILE}")
+    model = FusionModel.from_config(json.loads(config_path.read_text()))
+    candidates = [BEST_DIR, CHECKPOINT_DIR] if which == "best" else [CHECKPOINT_DIR]
+    for folder in candidates:
+        path = tf.train.latest_checkpoint(str(model_dir / folder))
+        if path:
+            tf.train.Checkpoint(model=model).restore(path).expect_partial()
+            return model
+    raise FileNotFoundError(f"{model_dir} has no checkpoint in {', '.join(candidates)}")

@@ -1,0 +1,172 @@
+"""Training on tiny shards: the loss falls, runs resume after a kill, bad losses stop the run."""
+
+import dataclasses
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import tensorflow as tf
+
+from fusion_tf.training.config import TrainConfig
+from fusion_tf.training.trainer import NonFiniteLossError, Trainer, restore_model
+
+PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory, write_shards):
+    directory = tmp_path_factory.mktemp("shards")
+    write_shards(directory, {"train": 8, "val": 4})
+    return directory
+
+
+def tiny_config(shards, model_dir, **overrides) -> TrainConfig:
+    settings = dict(
+        data_dir=str(shards),
+        model_dir=str(model_dir),
+        model="tiny",
+        image_size=75,
+        images_per_batch=4,
+        epochs=2,
+        log_every_steps=1,
+        learning_rate=3e-3,
+    )
+    return TrainConfig(**{**settings, **overrides})
+
+
+@pytest.mark.slow
+def test_loss_falls_and_the_run_is_complete(shards, tmp_path):
+    config = tiny_config(shards, tmp_path / "run", epochs=15)
+    trainer = Trainer(config)
+    losses = []
+    original = trainer._train_step
+
+    def recording_step(iterator):
+        metrics = original(iterator)
+        losses.append(float(metrics["cross_entropy"]))
+        return metrics
+
+    trainer._train_step = recording_step
+    history = trainer.train()
+    assert len(losses) == 30
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+    assert [entry["step"] for entry in history] == list(range(2, 31, 2))
+    run = tmp_path / "run"
+    for name in (
+        "config.json",
+        "model_config.json",
+        "history.json",
+        "encoder",
+        "best",
+        "checkpoints",
+    ):
+        assert (run / name).exists(), name
+    assert (run / "logs" / "projector" / "metadata.tsv").is_file()
+    restored = restore_model(str(run))
+    assert restored.num_classes == 8
+
+
+def test_inconsistent_configuration_names_every_problem(shards, tmp_path):
+    config = tiny_config(shards, tmp_path, image_size=60, strategy="mirrored", jit_compile=True)
+    with pytest.raises(ValueError) as error:
+        config.validate()
+    assert "--image_size=60" in str(error.value) and "--jit_compile" in str(error.value)
+
+
+def test_mismatched_data_directory(shards, tmp_path):
+    with pytest.raises(ValueError, match="holds 'shapes', not --dataset=flickr30k"):
+        Trainer(tiny_config(shards, tmp_path, dataset="flickr30k"))
+
+
+def test_non_finite_loss_stops_with_the_step(shards, tmp_path):
+    trainer = Trainer(tiny_config(shards, tmp_path, center_loss_factor=float("nan")))
+    with pytest.raises(NonFiniteLossError, match="at step 1"):
+        trainer.train()
+
+
+def test_resume_continues_from_the_last_checkpoint(shards, tmp_path):
+    first = Trainer(tiny_config(shards, tmp_path, epochs=1))
+    first.train()
+    assert int(first.step.numpy()) == 2
+    second = Trainer(tiny_config(shards, tmp_path, epochs=2))
+    history = second.train()
+    assert int(second.step.numpy()) == 4
+    assert [entry["step"] for entry in history] == [2, 4]
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
+    model_dir = tmp_path / "run"
+    command = [
+        sys.executable,
+        str(PROJECT_ROOT / "experiments" / "train.py"),
+        f"--data_dir={shards}",
+        f"--model_dir={model_dir}",
+        "--model=tiny",
+        "--image_size=75",
+        "--images_per_batch=4",
+        "--epochs=40",
+        "--checkpoint_every_steps=3",
+        "--validation_split=",
+        "--test_split=",
+        "--noexport",
+    ]
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    process = subprocess.Popen(
+        command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.time() + 240
+    while (
+        time.time() < deadline
+        and tf.train.latest_checkpoint(str(model_dir / "checkpoints")) is None
+    ):
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        time.sleep(0.5)
+    time.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = int(tf.train.latest_checkpoint(str(model_dir / "checkpoints")).rsplit("-", 1)[1])
+    assert 0 < killed_at < 80
+
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "experiments" / "train.py"),
+            f"--model_dir={model_dir}",
+            "--noexport",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resumed from" in resumed.stdout
+    final = tf.train.latest_checkpoint(str(model_dir / "checkpoints"))
+    assert final.endswith("-80")  # 8 images / 4 a batch = 2 steps an epoch, 40 epochs
+    saved = json.loads((model_dir / "config.json").read_text())
+    assert dataclasses.replace(TrainConfig(**saved)).epochs == 40
+
+
+def test_resuming_cannot_change_the_model(shards, tmp_path):
+    Trainer(tiny_config(shards, tmp_path, epochs=1, max_steps=1)).train()
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "experiments" / "train.py"),
+            f"--model_dir={tmp_path}",
+            "--model=facenet",
+            "--noexport",
+        ],
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "cannot change: --model=facenet (the run has tiny)" in result.stderr
