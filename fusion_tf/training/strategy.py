@@ -6,7 +6,13 @@ import tensorflow as tf
 
 
 def make_strategy(name: str = "auto", tpu: str = "") -> tf.distribute.Strategy:
-    """auto: MirroredStrategy over 2+ local GPUs, else one device (GPU if any, else CPU)."""
+    """auto: MirroredStrategy over 2+ local GPUs, else one device (GPU if any, else CPU).
+
+    Multi-worker and TPU strategies are created before anything lists devices: listing them starts
+    TensorFlow's runtime, after which collective ops can no longer be configured.
+    """
+    if name in ("multi_worker", "tpu"):
+        return _cluster_strategy(name, tpu)
     gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
         name = "mirrored" if len(gpus) > 1 else "one_device"
@@ -14,6 +20,10 @@ def make_strategy(name: str = "auto", tpu: str = "") -> tf.distribute.Strategy:
         return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
     if name == "mirrored":
         return tf.distribute.MirroredStrategy()
+    raise ValueError(f"unknown strategy {name!r}")
+
+
+def _cluster_strategy(name: str, tpu: str) -> tf.distribute.Strategy:
     if name == "multi_worker":
         if "TF_CONFIG" not in os.environ:
             raise ValueError(
@@ -22,12 +32,10 @@ def make_strategy(name: str = "auto", tpu: str = "") -> tf.distribute.Strategy:
                 '"task": {"type": "worker", "index": 0}}; it is not set'
             )
         return tf.distribute.MultiWorkerMirroredStrategy()
-    if name == "tpu":
-        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
-        tf.config.experimental_connect_to_cluster(resolver)
-        tf.tpu.experimental.initialize_tpu_system(resolver)
-        return tf.distribute.TPUStrategy(resolver)
-    raise ValueError(f"unknown strategy {name!r}")
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:

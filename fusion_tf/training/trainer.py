@@ -105,16 +105,16 @@ class Trainer:
             model=self.model, optimizer=self.optimizer, center_loss=self.center_loss, step=self.step
         )
         # Every worker saves (saving is collective), but only the chief into the model dir.
-        checkpoint_dir = self.model_dir / CHECKPOINT_DIR
+        run_dir = self.model_dir
         if not self.chief:
-            checkpoint_dir = (
+            run_dir = (
                 self.model_dir / "workers" / f"worker_{self.strategy.cluster_resolver.task_id}"
             )
         self.manager = tf.train.CheckpointManager(
-            self.checkpoint, str(checkpoint_dir), max_to_keep=3
+            self.checkpoint, str(run_dir / CHECKPOINT_DIR), max_to_keep=3
         )
         self.best_manager = tf.train.CheckpointManager(
-            self.checkpoint, str(self.model_dir / BEST_DIR), max_to_keep=1, checkpoint_name="best"
+            self.checkpoint, str(run_dir / BEST_DIR), max_to_keep=1, checkpoint_name="best"
         )
         self._train_step = self._make_train_step()
 
@@ -254,7 +254,9 @@ class Trainer:
                 self.manager.save(checkpoint_number=step)
             if epoch_end:
                 entry = {"step": step, "epoch": step / self.steps_per_epoch}
-                if validation and self.chief:
+                if validation:
+                    # Every worker validates (no collectives involved) so that all of them take
+                    # the same decision about the best checkpoint, whose saving is collective.
                     entry.update(self.validate())
                     writers.validation_scalars(step, entry)
                     print(
@@ -280,7 +282,7 @@ class Trainer:
             )
         writers.close()
         if not self.chief:
-            shutil.rmtree(self.manager.directory, ignore_errors=True)
+            shutil.rmtree(pathlib.Path(self.manager.directory).parent, ignore_errors=True)
         return history
 
 

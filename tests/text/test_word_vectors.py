@@ -37,9 +37,7 @@ def test_quantisation_uses_per_dimension_range():
         ["low", "mid", "high"],
         np.array([[-1.0, 0.0, 5.0], [0.0, 0.5, 5.0], [1.0, 1.0, 5.0]]),
     )
-    np.testing.assert_array_equal(
-        vectors.quantized(), [[0, 0, 0], [128, 128, 0], [255, 255, 0]]
-    )
+    np.testing.assert_array_equal(vectors.quantized(), [[0, 0, 0], [128, 128, 0], [255, 255, 0]])
 
 
 def test_save_load_round_trip_without_pickle(tmp_path):
