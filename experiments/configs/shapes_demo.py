@@ -2,9 +2,12 @@
 
     python experiments/train.py          # builds shapes if missing, trains, evaluates, exports
 
-It builds runs/shapes/shards (1000 train, 100 val, 100 test scenes), trains the tiny
-InceptionResNet-V1 with softmax + center loss, picks the checkpoint with the best validation
-rsum, reports Recall@K on the 100 held-out test scenes and exports a SavedModel.
+It builds runs/shapes/shards (5000 train, 100 val, 100 test scenes), trains the tiny
+InceptionResNet-V1 (80 px) with softmax + center loss for 7 epochs, picks the checkpoint with the
+best validation rsum, reports Recall@K on the 100 held-out test scenes and exports a SavedModel.
+More distinct scenes beat more passes over few: 1000 scenes x 25 epochs reached 55% R@5 on
+validation, 5000 x 7 epochs (fewer steps) about 90% (measured while choosing these values; the
+test split was not looked at).
 """
 
 from experiments.configs.paper import SMOKE_TRAINING
@@ -21,9 +24,9 @@ def get_config() -> dict:
             "learning_rate": 1e-3,
             "center_loss_factor": 1e-2,
             "weight_decay": 5e-4,
-            "epochs": 40,
+            "epochs": 7,
         },
-        "build": {"dataset": "shapes"},
+        "build": {"dataset": "shapes", "num_train": 5000},
         "evaluation": {"split": "test", "protocol": "all"},
     }
 
