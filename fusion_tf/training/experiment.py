@@ -13,7 +13,6 @@ from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.trainer import Trainer, restore_model
 
 RESULTS_FILE = "results.json"
-EXPORT_DIR = "export"
 
 
 def build_data(build: dict, output_dir: str) -> None:
@@ -61,7 +60,7 @@ def run_experiment(
             f"\n{test_split} split, best checkpoint by validation rsum:\n{format_results(results)}"
         )
     if export:
-        from fusion_tf.export import export_saved_model
+        from fusion_tf.export import EXPORT_DIR, export_saved_model
 
         summary["export_dir"] = str(export_saved_model(config.model_dir, model_dir / EXPORT_DIR))
         print(f"SavedModel (embed_image, embed_text): {summary['export_dir']}")
