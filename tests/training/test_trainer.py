@@ -83,12 +83,14 @@ def test_mismatched_data_directory(shards, tmp_path):
         Trainer(tiny_config(shards, tmp_path, dataset="flickr30k"))
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_the_step(shards, tmp_path):
     trainer = Trainer(tiny_config(shards, tmp_path, center_loss_factor=float("nan")))
     with pytest.raises(NonFiniteLossError, match="at step 1"):
         trainer.train()
 
 
+@pytest.mark.slow
 def test_resume_continues_from_the_last_checkpoint(shards, tmp_path):
     first = Trainer(tiny_config(shards, tmp_path, epochs=1))
     first.train()
@@ -153,6 +155,7 @@ def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
     assert dataclasses.replace(TrainConfig(**saved)).epochs == 40
 
 
+@pytest.mark.slow
 def test_resuming_cannot_change_the_model(shards, tmp_path):
     Trainer(tiny_config(shards, tmp_path, epochs=1, max_steps=1)).train()
     result = subprocess.run(
