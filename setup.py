@@ -29,6 +29,7 @@ setup(
         "regex>=2023.0",
         "faiss-cpu>=1.8",
         "scikit-learn>=1.3",
+        "scipy>=1.10",
         "matplotlib>=3.7",
         "tqdm>=4.60",
     ],

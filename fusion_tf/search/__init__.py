@@ -1,0 +1,18 @@
+"""Nearest-neighbour search over embeddings: FAISS indexes, cached gallery and caption indexes, contact sheets."""
+
+from fusion_tf.search.caption_index import CaptionHit, CaptionIndex
+from fusion_tf.search.contact_sheet import SheetCell, write_contact_sheet
+from fusion_tf.search.embedding_index import EmbeddingIndex, SearchResults
+from fusion_tf.search.gallery_index import GalleryIndex, GalleryReport, ImageHit
+
+__all__ = [
+    "CaptionHit",
+    "CaptionIndex",
+    "EmbeddingIndex",
+    "GalleryIndex",
+    "GalleryReport",
+    "ImageHit",
+    "SearchResults",
+    "SheetCell",
+    "write_contact_sheet",
+]

@@ -1,0 +1,207 @@
+"""A searchable index of every image in a folder, embedded once and cached until the folder changes."""
+
+import dataclasses
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from fusion_tf.search.batch_embedding import embed_in_batches
+from fusion_tf.search.contact_sheet import SheetCell
+from fusion_tf.search.embedding_index import EmbeddingIndex
+from fusion_tf.search.index_cache import load_cached_index, save_cached_index
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+CACHE_DIR_NAME = ".fusion_index"
+
+ImageEmbedFn = Callable[[list[bytes]], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class GalleryReport:
+    """What build_or_load did with the folder.
+
+    gallery_dir: Path. The folder indexed.
+    num_indexed: int. Images in the index.
+    skipped: tuple[tuple[str, str], ...]. (relative path, reason) for image files left out.
+    num_ignored: int. Files without an image extension, not considered.
+    rebuilt: bool. True when images were embedded now, False when the cache was reused.
+    """
+
+    gallery_dir: Path
+    num_indexed: int
+    skipped: tuple[tuple[str, str], ...]
+    num_ignored: int
+    rebuilt: bool
+
+    def summary(self) -> str:
+        """One line for logs, then one line per skipped file."""
+        action = "embedded" if self.rebuilt else "loaded from cache"
+        lines = [
+            f"{self.gallery_dir}: {self.num_indexed} images {action}, {len(self.skipped)} skipped, "
+            f"{self.num_ignored} non-image files ignored"
+        ]
+        lines += [f"  skipped {name}: {reason}" for name, reason in self.skipped]
+        return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageHit:
+    """One gallery image found for a query: path: Path; score: float (cosine similarity)."""
+
+    path: Path
+    score: float
+
+    def sheet_cell(self) -> SheetCell:
+        return SheetCell(text=self.path.name, image=self.path, score=self.score)
+
+
+def _list_gallery(gallery_dir: Path) -> tuple[list[Path], int]:
+    """(image files sorted by relative path, count of other files); hidden files and folders skipped."""
+    images, num_ignored = [], 0
+    for root, folders, files in os.walk(gallery_dir):
+        # Hidden folders hold caches such as CACHE_DIR_NAME, never gallery images.
+        folders[:] = sorted(folder for folder in folders if not folder.startswith("."))
+        for name in files:
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            if path.suffix.lower() in IMAGE_EXTENSIONS:
+                images.append(path)
+            else:
+                num_ignored += 1
+    return sorted(images, key=lambda path: path.relative_to(gallery_dir).as_posix()), num_ignored
+
+
+def _read_image(path: Path) -> tuple[bytes | None, str]:
+    """(encoded bytes, "") for a decodable image, else (None, reason)."""
+    try:
+        encoded = path.read_bytes()
+    except OSError as error:
+        return None, f"unreadable: {error.strerror or error}"
+    # A reduced-size decode checks the file is an image at a fraction of a full decode's cost.
+    if cv2.imdecode(np.frombuffer(encoded, dtype=np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
+        return None, "not a decodable image"
+    return encoded, ""
+
+
+class GalleryIndex:
+    """Image search over a folder; build with GalleryIndex.build_or_load.
+
+    Args:
+        gallery_dir: Path. The folder the images came from.
+        paths: list[Path]. Indexed images, in index row order.
+        index: EmbeddingIndex. Their embeddings.
+        report: GalleryReport. What the build or load did.
+    """
+
+    def __init__(
+        self, gallery_dir: Path, paths: list[Path], index: EmbeddingIndex, report: GalleryReport
+    ):
+        self.gallery_dir = gallery_dir
+        self.paths = paths
+        self.index = index
+        self.report = report
+
+    @classmethod
+    def build_or_load(
+        cls,
+        gallery_dir: str | os.PathLike,
+        embed_fn: ImageEmbedFn,
+        cache_dir: str | os.PathLike | None = None,
+        embedder_id: str = "",
+        batch_size: int = 32,
+        **index_options,
+    ) -> "GalleryIndex":
+        """Loads the cached index if the gallery is unchanged, else embeds every image and caches it.
+
+        Every non-hidden file with an extension in IMAGE_EXTENSIONS, in any subfolder, is a
+        gallery image. The cache is valid while the list of images, each one's size and
+        modification time (nanoseconds), embedder_id and index_options are all unchanged: adding,
+        removing, replacing or touching a file triggers a rebuild. Files that cannot be read or
+        decoded are skipped and listed in report.skipped (also while the cache is valid).
+
+        Args:
+            gallery_dir: folder of images.
+            embed_fn: list of encoded image bytes -> (n, dimension) float32 embeddings.
+            cache_dir: where the index and manifest live. Defaults to <gallery_dir>/.fusion_index.
+            embedder_id: names the model behind embed_fn (e.g. a checkpoint path and step);
+                changing it invalidates the cache.
+            batch_size: images per embed_fn call.
+            **index_options: EmbeddingIndex arguments (dimension, kind, ef_search, ...).
+        """
+        gallery_dir = Path(gallery_dir)
+        if not gallery_dir.is_dir():
+            raise NotADirectoryError(f"gallery folder {gallery_dir} does not exist")
+        cache_dir = Path(cache_dir) if cache_dir is not None else gallery_dir / CACHE_DIR_NAME
+        index = EmbeddingIndex(**index_options)
+        image_paths, num_ignored = _list_gallery(gallery_dir)
+        files = []
+        for path in image_paths:
+            status = path.stat()
+            files.append(
+                [path.relative_to(gallery_dir).as_posix(), status.st_size, status.st_mtime_ns]
+            )
+        key = {"files": files, "embedder_id": embedder_id, "index": index.config()}
+
+        cached = load_cached_index(cache_dir, key)
+        if cached is not None:
+            cached_index, contents = cached
+            report = GalleryReport(
+                gallery_dir,
+                len(contents["indexed"]),
+                tuple((name, reason) for name, reason in contents["skipped"]),
+                num_ignored,
+                rebuilt=False,
+            )
+            return cls(
+                gallery_dir,
+                [gallery_dir / name for name in contents["indexed"]],
+                cached_index,
+                report,
+            )
+
+        indexed_names, skipped = [], []
+
+        def decodable_images():
+            # Read lazily so only one batch of encoded images is in memory at a time.
+            for path, (name, _, _) in zip(image_paths, files, strict=True):
+                encoded, reason = _read_image(path)
+                if encoded is None:
+                    skipped.append((name, reason))
+                else:
+                    indexed_names.append(name)
+                    yield encoded
+
+        embeddings = embed_in_batches(
+            decodable_images(),
+            embed_fn,
+            batch_size,
+            index.dimension,
+            describe=lambda i: str(gallery_dir / indexed_names[i]),
+        )
+        if len(embeddings):
+            index.add(embeddings)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        save_cached_index(
+            cache_dir,
+            index,
+            key,
+            {"indexed": indexed_names, "skipped": [list(entry) for entry in skipped]},
+        )
+        report = GalleryReport(
+            gallery_dir, len(indexed_names), tuple(skipped), num_ignored, rebuilt=True
+        )
+        return cls(gallery_dir, [gallery_dir / name for name in indexed_names], index, report)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def search(self, query_embeddings: np.ndarray, k: int = 5) -> list[list[ImageHit]]:
+        """The k most similar gallery images per query embedding, best first."""
+        results = self.index.search(query_embeddings, k)
+        return [
+            [ImageHit(self.paths[row], score) for row, score in hits] for hits in results.hits()
+        ]
