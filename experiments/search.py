@@ -13,7 +13,7 @@ large galleries.
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Exported SavedModel (experiments/export.py).")
@@ -26,6 +26,8 @@ flags.DEFINE_string("html", None, "Write a contact sheet of the results to this 
 
 
 def main(argv):
+    # TensorFlow logs every checkpoint write and trace at INFO through absl; keep the run's own lines.
+    logging.set_verbosity(logging.WARNING)
     queries = argv[1:]
     if FLAGS.saved_model is None:
         raise app.UsageError("--saved_model is required")

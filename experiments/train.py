@@ -12,7 +12,7 @@ import dataclasses
 import pathlib
 import sys
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from experiments.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
 from fusion_tf.data.manifest import DataDirectoryError
@@ -115,6 +115,8 @@ def resolve() -> tuple[TrainConfig, dict | None, dict]:
 
 
 def main(argv: list[str]) -> None:
+    # TensorFlow logs every checkpoint write and trace at INFO through absl; keep the run's own lines.
+    logging.set_verbosity(logging.WARNING)
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     from fusion_tf.training.experiment import run_experiment

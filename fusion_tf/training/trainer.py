@@ -24,9 +24,6 @@ from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.strategy import is_chief, make_strategy
 
-# TensorFlow logs every checkpoint write at INFO, which absl entry points print.
-tf.get_logger().setLevel("WARNING")
-
 CHECKPOINT_DIR = "checkpoints"
 BEST_DIR = "best"
 HISTORY_FILE = "history.json"
