@@ -39,6 +39,7 @@ setup(
     entry_points={
         "console_scripts": [
             "fusion-encode-caption=experiments.encode_caption:run",
+            "fusion-build-tfrecords=tfrecords_builder.__main__:run",
         ],
     },
 )

@@ -147,7 +147,6 @@ def train_word_vectors(
     if not sentences:
         raise ValueError("no words to train word vectors on: every caption is empty")
     model = gensim.models.Word2Vec(
-        sentences=sentences,
         vector_size=dim,
         window=window,
         min_count=min_count,
@@ -157,10 +156,13 @@ def train_word_vectors(
         workers=1,
         hashfxn=_stable_hash,
     )
+    model.build_vocab(sentences)
+    # gensim would fail later with "you must first build vocabulary"; say what is really wrong.
     if len(model.wv.index_to_key) == 0:
         raise ValueError(
             f"no word occurs at least min_count={min_count} times in the {len(sentences)} captions"
         )
+    model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
     settings = {
         "source": "gensim.Word2Vec",
         "gensim_version": gensim.__version__,

@@ -72,3 +72,8 @@ def test_import_rejects_a_file_that_is_not_word2vec(tmp_path):
     path.write_text("this is not\na word2vec file\n")
     with pytest.raises(ValueError, match="vectors.txt"):
         text.load_word2vec_format(path)
+
+
+def test_too_few_repeated_words_is_a_clear_error():
+    with pytest.raises(ValueError, match="min_count=2"):
+        text.train_word_vectors(["every word here is unique"], dim=6)
