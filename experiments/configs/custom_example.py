@@ -9,18 +9,12 @@ rows are objects with the same keys. Image paths are relative to the file's fold
 the paper's settings; for a CPU, add `--model=tiny --image_size=96`.
 """
 
-from experiments.configs.paper import PAPER_TRAINING, SMOKE_TRAINING
+from experiments.configs.paper import paper_experiment, smoke_variant
 
 
 def get_config() -> dict:
-    return {
-        "train": {**PAPER_TRAINING, "dataset": "custom", "config": "standard"},
-        "build": {"dataset": "custom"},
-        "evaluation": {"split": "test", "protocol": "all"},
-    }
+    return paper_experiment("custom", "standard", "all")
 
 
 def get_smoke_config() -> dict:
-    config = get_config()
-    config["train"].update(SMOKE_TRAINING)
-    return config
+    return smoke_variant(get_config())

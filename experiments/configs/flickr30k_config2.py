@@ -7,19 +7,12 @@
 RAW is the downloaded data set (see the README for the layouts the builder recognises).
 """
 
-from experiments.configs.paper import PAPER_TRAINING, SMOKE_TRAINING
+from experiments.configs.paper import paper_experiment, smoke_variant
 
 
 def get_config() -> dict:
-    return {
-        "train": {**PAPER_TRAINING, "dataset": "flickr30k", "config": "config2"},
-        "build": {"dataset": "flickr30k"},
-        "evaluation": {"split": "test", "protocol": "flickr_1k"},
-    }
+    return paper_experiment("flickr30k", "config2", "flickr_1k")
 
 
 def get_smoke_config() -> dict:
-    config = get_config()
-    config["train"].update(SMOKE_TRAINING)
-    config["evaluation"]["protocol"] = "all"
-    return config
+    return smoke_variant(get_config())

@@ -9,19 +9,12 @@ and the images. On a CPU, the measured runs of RESULTS.md use the tiny preset on
 train/dev photos of ../shared/data/flickr8k_trainval (`--model=tiny --image_size=... `).
 """
 
-from experiments.configs.paper import PAPER_TRAINING, SMOKE_TRAINING
+from experiments.configs.paper import paper_experiment, smoke_variant
 
 
 def get_config() -> dict:
-    return {
-        "train": {**PAPER_TRAINING, "dataset": "flickr8k", "config": "standard"},
-        "build": {"dataset": "flickr8k"},
-        "evaluation": {"split": "test", "protocol": "flickr_1k"},
-    }
+    return paper_experiment("flickr8k", "standard", "flickr_1k")
 
 
 def get_smoke_config() -> dict:
-    config = get_config()
-    config["train"].update(SMOKE_TRAINING)
-    config["evaluation"] = {"split": "test", "protocol": "all"}
-    return config
+    return smoke_variant(get_config())

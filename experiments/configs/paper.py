@@ -28,3 +28,21 @@ SMOKE_TRAINING = {
     "max_steps": 2,
     "log_every_steps": 1,
 }
+
+
+def paper_experiment(dataset: str, config: str, protocol: str) -> dict:
+    """A run with the paper's training settings on `dataset`, scored under `protocol`."""
+    return {
+        "train": {**PAPER_TRAINING, "dataset": dataset, "config": config},
+        "build": {"dataset": dataset},
+        "evaluation": {"split": "test", "protocol": protocol},
+    }
+
+
+def smoke_variant(experiment: dict) -> dict:
+    """The same run shrunk for CI: the tiny preset for a few steps, scored on whatever is there."""
+    return {
+        "train": {**experiment["train"], **SMOKE_TRAINING},
+        "build": dict(experiment["build"]),
+        "evaluation": {**experiment["evaluation"], "protocol": "all"},
+    }

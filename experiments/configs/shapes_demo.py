@@ -10,7 +10,7 @@ validation, 5000 x 7 epochs (fewer steps) about 90% (measured while choosing the
 test split was not looked at).
 """
 
-from experiments.configs.paper import SMOKE_TRAINING
+from experiments.configs.paper import smoke_variant
 
 
 def get_config() -> dict:
@@ -32,7 +32,6 @@ def get_config() -> dict:
 
 
 def get_smoke_config() -> dict:
-    config = get_config()
-    config["train"].update(SMOKE_TRAINING)
+    config = smoke_variant(get_config())
     config["build"].update({"num_train": 8, "num_val": 4, "num_test": 4})
     return config
