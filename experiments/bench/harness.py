@@ -53,7 +53,7 @@ def build_shards(output_dir: str, source: str = "auto", num_shapes: int = 2000) 
 
 
 def parse_case(case: str) -> tuple[str, int]:
-    """ "facenet:160" to ("facenet", 160)."""
+    """Splits a case written preset:image_size, e.g. facenet:160, into ("facenet", 160)."""
     preset, _, size = case.partition(":")
     if not size.isdigit():
         raise ValueError(f"case {case!r}: write preset:image_size, e.g. facenet:160")
