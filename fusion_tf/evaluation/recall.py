@@ -30,7 +30,7 @@ from fusion_tf.evaluation.captions import check_caption_to_image, group_captions
 from fusion_tf.evaluation.similarity import (
     DEFAULT_CHUNK_SIZE,
     check_chunk_size,
-    l2_normalize,
+    normalized_pair,
     similarity_chunks,
 )
 
@@ -42,12 +42,7 @@ def retrieval_ranks(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Zero-based ranks: (image-to-text rank per image, text-to-image rank per caption), int64."""
-    images = l2_normalize(image_embeddings, "image_embeddings")
-    captions = l2_normalize(caption_embeddings, "caption_embeddings")
-    if images.shape[1] != captions.shape[1]:
-        raise ValueError(
-            f"image embeddings have dimension {images.shape[1]}, captions {captions.shape[1]}"
-        )
+    images, captions = normalized_pair(image_embeddings, caption_embeddings)
     caption_to_image = check_caption_to_image(caption_to_image, len(images), len(captions))
     chunk_size = check_chunk_size(chunk_size)
 

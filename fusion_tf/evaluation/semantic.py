@@ -40,7 +40,7 @@ from fusion_tf.evaluation.captions import (
 )
 from fusion_tf.evaluation.similarity import (
     check_chunk_size,
-    l2_normalize,
+    normalized_pair,
     similarity_chunks,
 )
 from fusion_tf.text import tokenize
@@ -167,12 +167,7 @@ def semantic_r_precision(
     ks = tuple(int(k) for k in ks)
     if not ks or min(ks) < 1:
         raise ValueError(f"ks must be positive integers, got {ks}")
-    images = l2_normalize(image_embeddings, "image_embeddings")
-    captions = l2_normalize(caption_embeddings, "caption_embeddings")
-    if images.shape[1] != captions.shape[1]:
-        raise ValueError(
-            f"image embeddings have dimension {images.shape[1]}, captions {captions.shape[1]}"
-        )
+    images, captions = normalized_pair(image_embeddings, caption_embeddings)
     caption_to_image = check_caption_to_image(caption_to_image, len(images), len(captions))
     if len(captions_per_image_texts) != len(images):
         raise ValueError(

@@ -34,6 +34,19 @@ def l2_normalize(embeddings: np.ndarray, name: str = "embeddings") -> np.ndarray
     return embeddings / norms
 
 
+def normalized_pair(
+    image_embeddings: np.ndarray, caption_embeddings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both sets L2-normalised, checked to share one dimension."""
+    images = l2_normalize(image_embeddings, "image_embeddings")
+    captions = l2_normalize(caption_embeddings, "caption_embeddings")
+    if images.shape[1] != captions.shape[1]:
+        raise ValueError(
+            f"image embeddings have dimension {images.shape[1]}, captions {captions.shape[1]}"
+        )
+    return images, captions
+
+
 def check_chunk_size(chunk_size: int) -> int:
     """Returns chunk_size if it is a positive integer, else raises ValueError."""
     if (

@@ -3,10 +3,10 @@
 import keras
 import tensorflow as tf
 
+from fusion_tf.data.pipeline import CAPTION, PHOTO
 from fusion_tf.models.inception_resnet_v1 import inception_resnet_v1
 
 TOWERS = ("single", "separate")
-PHOTO, CAPTION = 0, 1  # modality flags, as the data pipeline writes them
 
 
 @keras.saving.register_keras_serializable(package="fusion_tf")
