@@ -48,6 +48,9 @@ flags.DEFINE_integer("checkpoint_every_steps", None, "Steps between regular chec
 flags.DEFINE_string("validation_split", None, "Split scored each epoch ('' to skip).")
 flags.DEFINE_string("test_split", None, "Split evaluated at the end ('' to skip).")
 flags.DEFINE_string("protocol", None, "Recall@K protocol: flickr_1k, coco_1k, coco_5k or all.")
+flags.DEFINE_enum(
+    "test_checkpoint", None, ["best", "latest"], "Checkpoint scored on the test split."
+)
 flags.DEFINE_bool("export", True, "Export a SavedModel at the end.")
 
 TRAIN_FIELDS = [field.name for field in dataclasses.fields(TrainConfig)]
@@ -90,7 +93,11 @@ def resolve() -> tuple[TrainConfig, dict | None, dict]:
         return (
             config,
             None,
-            {"split": FLAGS.test_split or "test", "protocol": FLAGS.protocol or "all"},
+            {
+                "split": FLAGS.test_split or "test",
+                "protocol": FLAGS.protocol or "all",
+                "checkpoint": FLAGS.test_checkpoint or "best",
+            },
         )
 
     dataset = FLAGS.dataset or "shapes"
@@ -111,6 +118,8 @@ def resolve() -> tuple[TrainConfig, dict | None, dict]:
         evaluation["split"] = FLAGS.test_split
     if FLAGS.protocol is not None:
         evaluation["protocol"] = FLAGS.protocol
+    if FLAGS.test_checkpoint is not None:
+        evaluation["checkpoint"] = FLAGS.test_checkpoint
     return config, build, evaluation
 
 
@@ -127,7 +136,14 @@ def main(argv: list[str]) -> None:
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     try:
-        run_experiment(config, build, evaluation["split"], evaluation["protocol"], FLAGS.export)
+        run_experiment(
+            config,
+            build,
+            evaluation["split"],
+            evaluation["protocol"],
+            FLAGS.export,
+            evaluation.get("checkpoint", "best"),
+        )
     except DataDirectoryError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

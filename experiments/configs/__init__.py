@@ -12,6 +12,7 @@ EXPERIMENTS = (
     "flickr30k_config2",
     "coco1k_config2",
     "flickr8k",
+    "flickr8k_cpu",
     "shapes_demo",
     "custom_example",
 )

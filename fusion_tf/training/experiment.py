@@ -39,8 +39,13 @@ def run_experiment(
     test_split: str = "test",
     protocol: str = "all",
     export: bool = True,
+    checkpoint: str = "best",
 ) -> dict:
-    """Trains (resuming if the model dir has checkpoints), then evaluates and exports; returns results."""
+    """Trains (resuming if the model dir has checkpoints), then evaluates and exports; returns results.
+
+    `checkpoint` is the one scored on test_split: "best" (by validation rsum) or "latest", for data
+    sets whose only held-out split is also the validation split, where "best" would be tuned on it.
+    """
     start = time.perf_counter()
     print(config.describe(), flush=True)
     if build is not None:
@@ -50,15 +55,15 @@ def run_experiment(
     summary = {"history": history, "train_seconds": time.perf_counter() - start}
     splits = manifest_lib.read_manifest(config.data_dir)["splits"]
     if test_split and test_split in splits:
-        model = restore_model(config.model_dir, "best")
+        model = restore_model(config.model_dir, checkpoint)
         embeddings = embed_split(model, config.data_dir, test_split, config.pipeline())
         results = evaluate_embeddings(embeddings, protocol, check_size=protocol != "all")
         results["split"] = test_split
+        results["checkpoint"] = checkpoint
         (model_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
         summary["results"] = results
-        print(
-            f"\n{test_split} split, best checkpoint by validation rsum:\n{format_results(results)}"
-        )
+        chosen = "best checkpoint by validation rsum" if checkpoint == "best" else "last checkpoint"
+        print(f"\n{test_split} split, {chosen}:\n{format_results(results)}")
     if export:
         from fusion_tf.export import EXPORT_DIR, export_saved_model
 
