@@ -9,9 +9,21 @@ or, from Python (training builds the `shapes` data set this way when it is missi
     tfrecords_builder.is_complete("OUT")
 """
 
-from tfrecords_builder.builder import build
-from tfrecords_builder.config import BuildConfig
-from tfrecords_builder.errors import BuildError
-from tfrecords_builder.manifest import is_complete
+import importlib
 
-__all__ = ["BuildConfig", "BuildError", "build", "is_complete"]
+# Resolved on first use: the worker processes import this package (their module lives in it) and
+# must not load TensorFlow, which the builder and manifest modules bring in.
+_EXPORTS = {
+    "BuildConfig": "tfrecords_builder.config",
+    "BuildError": "tfrecords_builder.errors",
+    "build": "tfrecords_builder.builder",
+    "is_complete": "tfrecords_builder.manifest",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

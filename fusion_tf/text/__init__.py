@@ -1,6 +1,6 @@
 """Semantic text encoding: captions become images of their words' Word2Vec vectors."""
 
-from fusion_tf.text.encoder import CaptionImageModule, EncodingStatistics, TextImageEncoder
+from fusion_tf.text.encoder import EncodingStatistics, TextImageEncoder
 from fusion_tf.text.layout import TextImageLayout
 from fusion_tf.text.tokenizer import tokenize, tokenize_tf
 from fusion_tf.text.word_vectors import (
@@ -22,3 +22,13 @@ __all__ = [
     "tokenize_tf",
     "train_word_vectors",
 ]
+
+
+def __getattr__(name: str):
+    # CaptionImageModule is a tf.Module: importing it eagerly would load TensorFlow into every
+    # process that only encodes with NumPy, such as the builder's workers.
+    if name == "CaptionImageModule":
+        from fusion_tf.text.caption_image_module import CaptionImageModule
+
+        return CaptionImageModule
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

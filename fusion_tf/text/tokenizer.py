@@ -8,8 +8,12 @@ so "A dog's ball!" becomes ["a", "dog", "s", "ball"]. Invalid UTF-8 bytes are re
 which is not a word character, before splitting.
 """
 
+from typing import TYPE_CHECKING
+
 import regex
-import tensorflow as tf
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 WORD_CHARACTERS = r"\p{L}\p{M}\p{N}"
 _WORD_PATTERN = regex.compile(f"[{WORD_CHARACTERS}]+")
@@ -23,8 +27,11 @@ def tokenize(caption: str | bytes) -> list[str]:
     return _WORD_PATTERN.findall(caption.lower())
 
 
-def tokenize_tf(captions: tf.Tensor) -> tf.RaggedTensor:
+def tokenize_tf(captions: "tf.Tensor") -> "tf.RaggedTensor":
     """The same tokeniser as TensorFlow ops: a 1-D string tensor to a ragged (batch, words) tensor."""
+    # Imported here so that NumPy-only users (the builder's workers) never load TensorFlow.
+    import tensorflow as tf
+
     captions = tf.strings.unicode_transcode(
         captions, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
     )

@@ -12,7 +12,6 @@ import pathlib
 import zlib
 from collections.abc import Iterable, Sequence
 
-import gensim
 import numpy as np
 
 from fusion_tf.text.tokenizer import tokenize
@@ -146,6 +145,9 @@ def train_word_vectors(
     sentences = [tokens for tokens in map(tokenize, captions) if tokens]
     if not sentences:
         raise ValueError("no words to train word vectors on: every caption is empty")
+    # Imported here: loading saved vectors (every builder worker does) needs NumPy only.
+    import gensim
+
     model = gensim.models.Word2Vec(
         vector_size=dim,
         window=window,
@@ -191,6 +193,8 @@ def load_word2vec_format(
         raise FileNotFoundError(f"no word2vec file at {path}")
     if binary is None:
         binary = path.suffix in (".bin", ".gz") and not path.name.endswith(".txt.gz")
+    import gensim
+
     try:
         keyed = gensim.models.KeyedVectors.load_word2vec_format(
             str(path), binary=binary, limit=limit, unicode_errors="replace"
