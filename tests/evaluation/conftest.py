@@ -1,4 +1,4 @@
-"""Fixtures for the metric tests: embeddings whose similarities are a chosen matrix."""
+"""Fixtures for the metric tests: embeddings with chosen similarities, or noisy matches."""
 
 import numpy as np
 import pytest
@@ -24,3 +24,22 @@ def _embeddings_from_scores(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 @pytest.fixture
 def embeddings_from_scores():
     return _embeddings_from_scores
+
+
+def _noisy_embeddings(num_images, captions_per_image, dimension=8, noise=1.0, seed=0):
+    """Random image embeddings and, for each, captions that are it plus Gaussian noise.
+
+    Returns (images, captions, caption_to_image); more noise, lower recall.
+    """
+    random = np.random.default_rng(seed)
+    images = random.normal(size=(num_images, dimension))
+    caption_to_image = np.repeat(np.arange(num_images), captions_per_image)
+    captions = images[caption_to_image] + noise * random.normal(
+        size=(len(caption_to_image), dimension)
+    )
+    return images, captions, caption_to_image
+
+
+@pytest.fixture
+def noisy_embeddings():
+    return _noisy_embeddings

@@ -7,18 +7,8 @@ from fusion_tf.evaluation.protocol import evaluate_protocol
 from fusion_tf.evaluation.recall import recall_at_k
 
 
-def _random_set(num_images, captions_per_image, dimension=8, noise=1.0, seed=0):
-    random = np.random.default_rng(seed)
-    images = random.normal(size=(num_images, dimension))
-    caption_to_image = np.repeat(np.arange(num_images), captions_per_image)
-    captions = images[caption_to_image] + noise * random.normal(
-        size=(len(caption_to_image), dimension)
-    )
-    return images, captions, caption_to_image
-
-
-def test_coco_1k_averages_five_folds_of_1000_images():
-    images, captions, caption_to_image = _random_set(5000, 1, noise=0.8)
+def test_coco_1k_averages_five_folds_of_1000_images(noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(5000, 1, noise=0.8)
     metrics = evaluate_protocol(images, captions, caption_to_image, "coco_1k")
     folds = [
         recall_at_k(
@@ -37,8 +27,8 @@ def test_coco_1k_averages_five_folds_of_1000_images():
     )
 
 
-def test_coco_1k_folds_keep_captions_with_their_images_in_any_order():
-    images, captions, caption_to_image = _random_set(50, 5, noise=1.5, seed=1)
+def test_coco_1k_folds_keep_captions_with_their_images_in_any_order(noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(50, 5, noise=1.5, seed=1)
     shuffled = np.random.default_rng(2).permutation(len(caption_to_image))
     metrics = evaluate_protocol(
         images, captions[shuffled], caption_to_image[shuffled], "coco_1k", check_size=False
@@ -68,22 +58,22 @@ def test_other_captions_are_not_in_a_folds_gallery():
 
 
 @pytest.mark.parametrize("protocol", ["flickr_1k", "coco_5k", "coco_1k"])
-def test_wrong_image_count_is_an_error_unless_allowed(protocol):
-    images, captions, caption_to_image = _random_set(40, 2)
+def test_wrong_image_count_is_an_error_unless_allowed(protocol, noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(40, 2)
     with pytest.raises(ValueError, match=f"{protocol}.*expects .* got 40"):
         evaluate_protocol(images, captions, caption_to_image, protocol)
     metrics = evaluate_protocol(images, captions, caption_to_image, protocol, check_size=False)
     assert set(metrics) >= {"i2t_r1", "t2i_r10", "rsum"}
 
 
-def test_flickr_1k_and_all_equal_recall_at_k():
-    images, captions, caption_to_image = _random_set(1000, 5, noise=1.5)
+def test_flickr_1k_and_all_equal_recall_at_k(noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(1000, 5, noise=1.5)
     expected = recall_at_k(images, captions, caption_to_image)
     assert evaluate_protocol(images, captions, caption_to_image, "flickr_1k") == expected
     assert evaluate_protocol(images, captions, caption_to_image, "all") == expected
 
 
-def test_unknown_protocol_is_named():
-    images, captions, caption_to_image = _random_set(10, 1)
+def test_unknown_protocol_is_named(noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(10, 1)
     with pytest.raises(ValueError, match="unknown protocol 'coco_2k'"):
         evaluate_protocol(images, captions, caption_to_image, "coco_2k")

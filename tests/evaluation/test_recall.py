@@ -46,16 +46,6 @@ def _reference_metrics(images, captions, caption_to_image):
     return metrics
 
 
-def _random_set(num_images, captions_per_image, dimension=16, noise=1.0, seed=0):
-    random = np.random.default_rng(seed)
-    images = random.normal(size=(num_images, dimension))
-    caption_to_image = np.repeat(np.arange(num_images), captions_per_image)
-    captions = images[caption_to_image] + noise * random.normal(
-        size=(len(caption_to_image), dimension)
-    )
-    return images, captions, caption_to_image
-
-
 def test_perfect_retrieval_scores_100():
     images = np.eye(8, 12)
     caption_to_image = np.repeat(np.arange(8), 5)
@@ -117,16 +107,16 @@ def test_image_to_text_known_ranks_use_best_caption(embeddings_from_scores):
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 64])
-def test_chunked_equals_unchunked(chunk_size):
-    images, captions, caption_to_image = _random_set(60, 5, noise=1.5)
+def test_chunked_equals_unchunked(chunk_size, noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(60, 5, noise=1.5, dimension=16)
     whole = recall_at_k(images, captions, caption_to_image, chunk_size=10_000)
     assert recall_at_k(images, captions, caption_to_image, chunk_size=chunk_size) == whole
     assert 0 < whole["i2t_r1"] < 100 and 0 < whole["t2i_r1"] < 100
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_matches_vsepp_reference_loop(seed):
-    images, captions, caption_to_image = _random_set(80, 5, noise=1.2, seed=seed)
+def test_matches_vsepp_reference_loop(seed, noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(80, 5, noise=1.2, seed=seed, dimension=16)
     metrics = recall_at_k(images, captions, caption_to_image, chunk_size=17)
     reference = _reference_metrics(images, captions, caption_to_image)
     assert metrics.keys() == reference.keys()
@@ -153,14 +143,14 @@ def test_ties_count_in_the_ground_truths_favour():
     np.testing.assert_array_equal(caption_ranks, [0, 0, 0])
 
 
-def test_scale_of_embeddings_does_not_matter():
-    images, captions, caption_to_image = _random_set(40, 5)
+def test_scale_of_embeddings_does_not_matter(noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(40, 5, dimension=16)
     scaled = recall_at_k(images * 7.0, captions * 0.01, caption_to_image)
     assert scaled == recall_at_k(images, captions, caption_to_image)
 
 
-def test_custom_ks_name_the_keys():
-    images, captions, caption_to_image = _random_set(20, 2)
+def test_custom_ks_name_the_keys(noisy_embeddings):
+    images, captions, caption_to_image = noisy_embeddings(20, 2, dimension=16)
     metrics = recall_at_k(images, captions, caption_to_image, ks=(1, 3))
     assert list(metrics) == [
         "i2t_r1",
