@@ -135,7 +135,11 @@ def model_rate(data_dir: str, scratch: pathlib.Path, spec: str, end_to_end: bool
     trainer = harness.make_trainer(
         data_dir, str(scratch / f"model_{preset}_{size}"), preset, size, images_per_batch
     )
-    iterator = iter(trainer._dataset()) if end_to_end else harness.constant_batch_iterator(trainer)
+    iterator = (
+        iter(trainer.distributed_dataset())
+        if end_to_end
+        else harness.constant_batch_iterator(trainer)
+    )
     timing = harness.time_train_step(trainer, iterator, FLAGS.model_steps, FLAGS.min_seconds)
     return timing.median_rate, trainer.global_samples
 

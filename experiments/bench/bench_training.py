@@ -130,7 +130,7 @@ def op_time_shares(trainer, iterator, steps: int, log_dir: str) -> tuple[dict, c
 
     tf.profiler.experimental.start(log_dir)
     for _ in range(steps):
-        float(trainer._train_step(iterator)["loss"])
+        float(trainer.train_step(iterator)["loss"])
     tf.profiler.experimental.stop()
     space = xplane_pb2.XSpace()
     space.ParseFromString(next(pathlib.Path(log_dir).rglob("*.xplane.pb")).read_bytes())

@@ -112,7 +112,7 @@ def _built_dataset(data_dir: str) -> str:
 
 
 def constant_batch_iterator(trainer):
-    """An iterator for `trainer._train_step` that yields one real pipeline batch forever.
+    """An iterator for `trainer.train_step` that yields one real pipeline batch forever.
 
     The batch comes from the trainer's own pipeline settings, once per input pipeline, through
     the trainer's strategy, so the step sees exactly what training feeds it.
@@ -138,7 +138,7 @@ def time_train_step(trainer, iterator, steps: int, min_seconds: float = 0.0) -> 
 
     def one_step() -> float:
         start = time.perf_counter()
-        metrics = trainer._train_step(iterator)
+        metrics = trainer.train_step(iterator)
         float(metrics["loss"])
         return time.perf_counter() - start
 

@@ -116,7 +116,9 @@ class Trainer:
         self.best_manager = tf.train.CheckpointManager(
             self.checkpoint, str(run_dir / BEST_DIR), max_to_keep=1, checkpoint_name="best"
         )
-        self._train_step = self._make_train_step()
+        # One optimisation step: train_step(iterator over distributed_dataset()) -> summed metrics.
+        # Public so that benchmarks time exactly the step training runs.
+        self.train_step = self._make_train_step()
 
     @property
     def global_samples(self) -> int:
@@ -169,7 +171,9 @@ class Trainer:
 
         return train_step
 
-    def _dataset(self):
+    def distributed_dataset(self):
+        """The training batches, endlessly repeated and split across the strategy's replicas."""
+
         def dataset_fn(input_context):
             return pipeline.training_dataset(
                 self.config.data_dir,
@@ -223,10 +227,10 @@ class Trainer:
         )
         best_rsum = max((entry["rsum"] for entry in history if "rsum" in entry), default=-1.0)
 
-        iterator = iter(self._dataset())
+        iterator = iter(self.distributed_dataset())
         step, window_start, window_steps = start_step, time.perf_counter(), 0
         while step < self.total_steps:
-            metrics = {name: float(value) for name, value in self._train_step(iterator).items()}
+            metrics = {name: float(value) for name, value in self.train_step(iterator).items()}
             step += 1
             window_steps += 1
             if not math.isfinite(metrics["loss"]):

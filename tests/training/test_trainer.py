@@ -44,14 +44,14 @@ def test_loss_falls_and_the_run_is_complete(shards, tmp_path):
     config = tiny_config(shards, tmp_path / "run", epochs=15)
     trainer = Trainer(config)
     losses = []
-    original = trainer._train_step
+    original = trainer.train_step
 
     def recording_step(iterator):
         metrics = original(iterator)
         losses.append(float(metrics["cross_entropy"]))
         return metrics
 
-    trainer._train_step = recording_step
+    trainer.train_step = recording_step
     history = trainer.train()
     assert len(losses) == 30
     assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
