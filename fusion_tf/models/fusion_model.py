@@ -75,6 +75,14 @@ class FusionModel(keras.Model):
         self.classifier.build((None, embedding_size))
         self.built = True
 
+    def parameter_counts(self) -> dict[str, int]:
+        """Weights of one backbone, of the classifier and of the whole model (batch-norm statistics included)."""
+        return {
+            "backbone": self.photo_backbone.count_params(),
+            "classifier": self.classifier.count_params(),
+            "total": self.count_params(),
+        }
+
     def prelogits(self, images: tf.Tensor, modality: tf.Tensor, training: bool = False):
         if self.towers == "single":
             return self.photo_backbone(images, training=training)

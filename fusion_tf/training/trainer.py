@@ -214,6 +214,14 @@ class Trainer:
         start_step = int(self.step.numpy())
         if restored:
             print(f"resumed from {restored} at step {start_step}", flush=True)
+        counts = self.model.parameter_counts()
+        towers = "one backbone" if config.towers == "single" else "two backbones"
+        print(
+            f"model: {config.model}, {towers} of {counts['backbone']:,} parameters, "
+            f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
+            f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples",
+            flush=True,
+        )
         if self.chief:
             self._save_run_files()
         history_path = self.model_dir / HISTORY_FILE

@@ -28,10 +28,15 @@ def test_single_tower_shares_weights_and_separate_doubles_them():
     separate = FusionModel(num_classes=7, image_size=75, preset="tiny", towers="separate")
     images = _inputs()["images"]
     np.testing.assert_array_equal(single.embed_photos(images), single.embed_captions(images))
-    backbone = single.photo_backbone.count_params()
-    head = single.classifier.count_params()
-    assert single.count_params() == backbone + head
-    assert separate.count_params() == 2 * backbone + head
+    counts = single.parameter_counts()
+    backbone, head = counts["backbone"], counts["classifier"]
+    assert backbone == single.photo_backbone.count_params() and head == 7 * (128 + 1)
+    assert counts["total"] == single.count_params() == backbone + head
+    assert separate.parameter_counts() == {
+        "backbone": backbone,
+        "classifier": head,
+        "total": 2 * backbone + head,
+    }
 
 
 def test_separate_towers_route_each_sample_by_modality():
