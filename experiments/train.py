@@ -73,8 +73,25 @@ def given_flags() -> dict:
     }
 
 
+# How a run is scored at its end unless its experiment or a flag says otherwise.
+DEFAULT_EVALUATION = {"split": "test", "protocol": "all", "checkpoint": "best"}
+
+
+def evaluation_settings(experiment_evaluation: dict) -> dict:
+    """The end-of-run evaluation: the defaults, then the experiment's, then the flags given."""
+    evaluation = {**DEFAULT_EVALUATION, **experiment_evaluation}
+    for key, flag in (
+        ("split", "test_split"),
+        ("protocol", "protocol"),
+        ("checkpoint", "test_checkpoint"),
+    ):
+        if FLAGS[flag].value is not None:
+            evaluation[key] = FLAGS[flag].value
+    return evaluation
+
+
 def resolve() -> tuple[TrainConfig, dict | None, dict]:
-    """The run's TrainConfig, what to build if missing, and the evaluation split and protocol."""
+    """The run's TrainConfig, what to build if missing, and the evaluation settings."""
     given = given_flags()
     model_dir = FLAGS.model_dir
     if model_dir and (pathlib.Path(model_dir) / CONFIG_FILE).is_file():
@@ -90,15 +107,7 @@ def resolve() -> tuple[TrainConfig, dict | None, dict]:
                 "Start a new --model_dir instead."
             )
         config = dataclasses.replace(config, **{k: v for k, v in given.items() if k in RESUMABLE})
-        return (
-            config,
-            None,
-            {
-                "split": FLAGS.test_split or "test",
-                "protocol": FLAGS.protocol or "all",
-                "checkpoint": FLAGS.test_checkpoint or "best",
-            },
-        )
+        return config, None, evaluation_settings({})
 
     dataset = FLAGS.dataset or "shapes"
     experiment_name = FLAGS.experiment or DEFAULT_FOR_DATASET[dataset]
@@ -113,14 +122,7 @@ def resolve() -> tuple[TrainConfig, dict | None, dict]:
     config = TrainConfig(**settings)
     # Only the generated data set is built here; real data sets are built from their downloads.
     build = experiment["build"] if settings["dataset"] == "shapes" else None
-    evaluation = dict(experiment["evaluation"])
-    if FLAGS.test_split is not None:
-        evaluation["split"] = FLAGS.test_split
-    if FLAGS.protocol is not None:
-        evaluation["protocol"] = FLAGS.protocol
-    if FLAGS.test_checkpoint is not None:
-        evaluation["checkpoint"] = FLAGS.test_checkpoint
-    return config, build, evaluation
+    return config, build, evaluation_settings(experiment["evaluation"])
 
 
 def main(argv: list[str]) -> None:
@@ -142,7 +144,7 @@ def main(argv: list[str]) -> None:
             evaluation["split"],
             evaluation["protocol"],
             FLAGS.export,
-            evaluation.get("checkpoint", "best"),
+            evaluation["checkpoint"],
         )
     except DataDirectoryError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -12,7 +12,6 @@ from fusion_tf.text.word_vectors import (
 
 __all__ = [
     "DEFAULT_DIM",
-    "CaptionImageModule",
     "EncodingStatistics",
     "TextImageEncoder",
     "TextImageLayout",
@@ -22,13 +21,3 @@ __all__ = [
     "tokenize_tf",
     "train_word_vectors",
 ]
-
-
-def __getattr__(name: str):
-    # CaptionImageModule is a tf.Module: importing it eagerly would load TensorFlow into every
-    # process that only encodes with NumPy, such as the builder's workers.
-    if name == "CaptionImageModule":
-        from fusion_tf.text.caption_image_module import CaptionImageModule
-
-        return CaptionImageModule
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
