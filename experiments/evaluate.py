@@ -38,11 +38,10 @@ def results_table(results: dict, ours: str) -> str:
     rows = [header]
     for row in references + [{"method": ours, **results}]:
         values = [row[column] for column in COLUMNS]
-        rows.append(
-            f"| {row['method']} | "
-            + " | ".join(f"{v:.1f}" for v in values)
-            + f" | {sum(values):.1f} |"
-        )
+        # A published row may lack a figure (null): shown as "-", and then it has no rsum.
+        cells = ["-" if value is None else f"{value:.1f}" for value in values]
+        rsum = "-" if None in values else f"{sum(values):.1f}"
+        rows.append(f"| {row['method']} | " + " | ".join(cells) + f" | {rsum} |")
     chance = [results["chance"][column[4:]][column[:3]] for column in COLUMNS]
     rows.append("| chance | " + " | ".join(f"{v:.1f}" for v in chance) + f" | {sum(chance):.1f} |")
     return "\n".join(rows)
