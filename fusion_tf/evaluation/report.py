@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from fusion_tf.evaluation.modality_gap import modality_gap
 from fusion_tf.evaluation.protocol import evaluate_protocol
 from fusion_tf.evaluation.semantic import semantic_r_precision
 
@@ -25,7 +26,7 @@ def chance_recall(num_images: int, captions_per_image: float, k: int) -> dict[st
 
 
 def evaluate_embeddings(embeddings: dict, protocol: str = "all", check_size: bool = True) -> dict:
-    """Recall@K (keys as recall_at_k), semantic R-precision, counts and chance levels.
+    """Recall@K (keys as recall_at_k), semantic R-precision, modality gap, counts and chance levels.
 
     `embeddings` is what `embed_split` returns: photos, captions, caption_to_image, texts.
     """
@@ -38,6 +39,7 @@ def evaluate_embeddings(embeddings: dict, protocol: str = "all", check_size: boo
     for image, text in zip(caption_to_image, embeddings["texts"], strict=True):
         texts_per_image[image].append(str(text))
     results["semantic"] = semantic_r_precision(photos, captions, caption_to_image, texts_per_image)
+    results["modality_gap"] = modality_gap(photos, captions)
     per_image = len(captions) / len(photos)
     results["protocol"] = protocol
     results["images"] = len(photos)
@@ -62,6 +64,6 @@ def format_results(results: dict) -> str:
     semantic = results["semantic"]
     lines.append(
         f"  rsum {results['rsum']:.1f}; semantic R-precision i2t {semantic['i2t_r_precision']:.1f} "
-        f"t2i {semantic['t2i_r_precision']:.1f}"
+        f"t2i {semantic['t2i_r_precision']:.1f}; modality gap {results['modality_gap']:.3f}"
     )
     return "\n".join(lines)
