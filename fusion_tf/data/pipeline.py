@@ -19,6 +19,9 @@ from fusion_tf.data import schema
 PHOTO, CAPTION = 0, 1
 CONFIGS = {"standard": 1, "config2": 2}  # how many times each modality appears per image
 STANDARDIZATIONS = ("fixed", "per_image")
+# "none": the paper's photos (config-2 adds their flip); "crop": a random resized crop of each
+# photo view; "crop_color": that and colour jitter (SimCLR's, milder).
+PHOTO_AUGMENTATIONS = ("none", "crop", "crop_color")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +39,8 @@ class PipelineConfig:
             variance. Defaults to "fixed", which keeps a word's colour the same in every caption.
         crop_size: int. Side of config-2's random caption crops, on the 256 canvas. Defaults to 227.
         shuffle_buffer: int. Images in the shuffle buffer. Defaults to 2048.
+        photo_augmentation: str. One of PHOTO_AUGMENTATIONS, for training photos only.
+            Defaults to "none" (the paper).
     """
 
     image_size: int = 160
@@ -45,6 +50,7 @@ class PipelineConfig:
     standardization: str = "fixed"
     crop_size: int = 227
     shuffle_buffer: int = 2048
+    photo_augmentation: str = "none"
 
     def __post_init__(self):
         if self.config not in CONFIGS:
@@ -52,6 +58,10 @@ class PipelineConfig:
         if self.standardization not in STANDARDIZATIONS:
             raise ValueError(
                 f"standardization={self.standardization!r}: use one of {STANDARDIZATIONS}"
+            )
+        if self.photo_augmentation not in PHOTO_AUGMENTATIONS:
+            raise ValueError(
+                f"photo_augmentation={self.photo_augmentation!r}: use one of {PHOTO_AUGMENTATIONS}"
             )
         if self.images_per_batch < 1 or self.captions_per_image < 1:
             raise ValueError("images_per_batch and captions_per_image must be at least 1")
@@ -71,11 +81,41 @@ def standardize(images: tf.Tensor, method: str = "fixed") -> tf.Tensor:
     raise ValueError(f"standardization={method!r}: use one of {STANDARDIZATIONS}")
 
 
-def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
-    """JPEG or PNG bytes to a (size, size, 3) float image in 0..255, resized like the builder."""
+def _decode(encoded: tf.Tensor) -> tf.Tensor:
     image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
     image.set_shape([None, None, 3])
-    return resize(image, image_size)
+    return image
+
+
+def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
+    """JPEG or PNG bytes to a (size, size, 3) float image in 0..255, resized like the builder."""
+    return resize(_decode(encoded), image_size)
+
+
+def augment_photo(image: tf.Tensor, image_size: int, augmentation: str) -> tf.Tensor:
+    """A decoded photo to one random (size, size, 3) training view, float in 0..255."""
+    if augmentation == "none":
+        return resize(image, image_size)
+    # Inception-style random resized crop, milder in area than ImageNet's 8% since a caption
+    # usually describes most of the photo.
+    begin, size, _ = tf.image.sample_distorted_bounding_box(
+        tf.shape(image),
+        bounding_boxes=tf.zeros([1, 0, 4]),
+        min_object_covered=0.0,
+        aspect_ratio_range=(3 / 4, 4 / 3),
+        area_range=(0.35, 1.0),
+        max_attempts=10,
+        use_image_if_no_bounding_boxes=True,
+    )
+    view = resize(tf.slice(image, begin, size), image_size)
+    if augmentation == "crop_color":
+        view = view / 255.0
+        view = tf.image.random_brightness(view, 0.15)
+        view = tf.image.random_contrast(view, 0.7, 1.3)
+        view = tf.image.random_saturation(view, 0.7, 1.3)
+        view = tf.image.random_hue(view, 0.05)
+        view = 255.0 * tf.clip_by_value(view, 0.0, 1.0)
+    return view
 
 
 def resize(images: tf.Tensor, image_size: int) -> tf.Tensor:
@@ -105,14 +145,20 @@ def training_sample(serialized: tf.Tensor, config: PipelineConfig) -> dict[str, 
     """One training image as its samples: (k, size, size, 3) standardised pixels, labels, modality."""
     example = schema.parse_example(serialized)
     size = config.image_size
-    photo = decode_image(example[schema.IMAGE], size)
+    photo = _decode(example[schema.IMAGE])
     captions = _decode_captions(
         _select_captions(example[schema.CAPTION_IMAGE], config.captions_per_image, shuffle=True)
     )
-    photos = [photo[tf.newaxis]]
+    first = augment_photo(photo, size, config.photo_augmentation)
+    photos = [first[tf.newaxis]]
     caption_views = [resize(captions, size)]
     if config.config == "config2":
-        photos.append(tf.image.flip_left_right(photo)[tf.newaxis])
+        # Its own random view when augmenting, so the two photos of an image differ in more than
+        # the flip.
+        second = first
+        if config.photo_augmentation != "none":
+            second = augment_photo(photo, size, config.photo_augmentation)
+        photos.append(tf.image.flip_left_right(second)[tf.newaxis])
         crops = tf.image.random_crop(
             captions, [config.captions_per_image, config.crop_size, config.crop_size, 3]
         )

@@ -5,9 +5,11 @@ import json
 import os
 import pathlib
 
-from fusion_tf.data.pipeline import CONFIGS, STANDARDIZATIONS, PipelineConfig
+from fusion_tf.data.pipeline import CONFIGS, PHOTO_AUGMENTATIONS, STANDARDIZATIONS, PipelineConfig
+from fusion_tf.losses.objective import loss_terms
 from fusion_tf.models.fusion_model import TOWERS
 from fusion_tf.models.inception_resnet_v1 import MIN_INPUT_SIZE, PRESETS
+from fusion_tf.training.learning_rate import SCHEDULES
 
 STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
 MIXED_PRECISION = ("none", "float16", "bfloat16")
@@ -32,6 +34,18 @@ class TrainConfig:
         center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
         center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).
         weight_decay: float. facenet's L2 weight decay.
+        loss: str. Objective terms joined by '+': "paper" (softmax + center loss, the paper's),
+            "contrastive" (symmetric InfoNCE over the batch), "hard_negative" (VSE++).
+        paper_weight: float. Weight of the paper's term (softmax and center loss together).
+        contrastive_weight: float. Weight of the contrastive term.
+        hard_negative_weight: float. Weight of the hard-negative term.
+        temperature: float. Initial temperature of the contrastive loss (CLIP: 0.07).
+        learn_temperature: bool. Train the contrastive temperature.
+        margin: float. Margin of the hard-negative loss (VSE++: 0.2).
+        photo_augmentation: str. "none" (the paper), "crop" (random resized crop) or
+            "crop_color" (and colour jitter), on top of config-2's flip.
+        learning_rate_schedule: str. "constant" (the paper) or "cosine" (warm-up, cosine decay).
+        warmup_epochs: float. Linear warm-up length for the cosine schedule.
         dropout_keep_probability: float. Keep probability before the bottleneck.
         standardization: str. "fixed" or "per_image".
         strategy: str. auto, one_device, mirrored, multi_worker or tpu.
@@ -58,6 +72,16 @@ class TrainConfig:
     center_loss_factor: float = 1e-2
     center_loss_alpha: float = 0.95
     weight_decay: float = 5e-4
+    loss: str = "paper"
+    paper_weight: float = 1.0
+    contrastive_weight: float = 1.0
+    hard_negative_weight: float = 1.0
+    temperature: float = 0.07
+    learn_temperature: bool = True
+    margin: float = 0.2
+    photo_augmentation: str = "none"
+    learning_rate_schedule: str = "constant"
+    warmup_epochs: float = 0.0
     dropout_keep_probability: float = 0.8
     standardization: str = "fixed"
     strategy: str = "auto"
@@ -78,6 +102,8 @@ class TrainConfig:
             "model": PRESETS,
             "towers": TOWERS,
             "standardization": STANDARDIZATIONS,
+            "photo_augmentation": PHOTO_AUGMENTATIONS,
+            "learning_rate_schedule": SCHEDULES,
             "strategy": STRATEGIES,
             "mixed_precision": MIXED_PRECISION,
         }
@@ -97,6 +123,16 @@ class TrainConfig:
             problems.append("--center_loss_factor and --weight_decay must not be negative")
         if not 0 <= self.center_loss_alpha <= 1:
             problems.append(f"--center_loss_alpha={self.center_loss_alpha} must be in [0, 1]")
+        try:
+            loss_terms(self.loss)
+        except ValueError as error:
+            problems.append(str(error))
+        weights = ("paper_weight", "contrastive_weight", "hard_negative_weight", "warmup_epochs")
+        for name in weights + ("margin",):
+            if getattr(self, name) < 0:
+                problems.append(f"--{name}={getattr(self, name)} must not be negative")
+        if self.temperature <= 0:
+            problems.append(f"--temperature={self.temperature} must be positive")
         if self.strategy == "tpu" and not self.tpu:
             problems.append("--strategy=tpu needs --tpu=ADDRESS")
         if self.jit_compile and self.strategy in ("mirrored", "multi_worker"):
@@ -115,6 +151,7 @@ class TrainConfig:
             images_per_batch=self.images_per_batch,
             config=self.config,
             standardization=self.standardization,
+            photo_augmentation=self.photo_augmentation,
         )
 
     def to_json(self) -> str:

@@ -41,7 +41,15 @@ class Writers:
             for name, value in metrics.items():
                 group = (
                     "losses"
-                    if name in ("loss", "cross_entropy", "center_loss", "regularization")
+                    if name
+                    in (
+                        "loss",
+                        "cross_entropy",
+                        "center_loss",
+                        "contrastive",
+                        "hard_negative",
+                        "regularization",
+                    )
                     else "train"
                 )
                 tf.summary.scalar(f"{group}/{name}", value)
@@ -53,6 +61,8 @@ class Writers:
             for name, value in metrics.items():
                 if name.startswith(("i2t_r", "t2i_r")) or name == "rsum":
                     tf.summary.scalar(f"recall/{name}", value)
+                elif name == "modality_gap":
+                    tf.summary.scalar("embeddings/modality_gap", value)
 
     def sample_images(self, data_dir: str, config: pipeline.PipelineConfig) -> None:
         """A few training photos and their encoded captions, as the network sees them."""

@@ -1,4 +1,4 @@
-"""One training loop for every tf.distribute strategy: softmax + center loss, checkpoints, TensorBoard.
+"""One training loop for every tf.distribute strategy: the objective, checkpoints, TensorBoard.
 
 Keras 3's `Model.fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585), so the
 loop is written out: a `tf.function` step run with `strategy.run`, losses scaled to the global
@@ -17,11 +17,13 @@ import tensorflow as tf
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline
 from fusion_tf.evaluation.embeddings import embed_split
+from fusion_tf.evaluation.modality_gap import modality_gap
 from fusion_tf.evaluation.recall import recall_at_k
-from fusion_tf.models.center_loss import CenterLoss
+from fusion_tf.losses.objective import Objective
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
+from fusion_tf.training.learning_rate import learning_rate_schedule
 from fusion_tf.training.strategy import is_chief, make_strategy
 
 CHECKPOINT_DIR = "checkpoints"
@@ -84,17 +86,35 @@ class Trainer:
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)
             self.model = build_model(config, self.num_classes)
-            self.center_loss = CenterLoss(
+            self.objective = Objective(
+                config.loss,
                 self.num_classes,
-                alpha=config.center_loss_alpha,
+                self.model.embedding_size,
                 center_loss_factor=config.center_loss_factor,
+                center_loss_alpha=config.center_loss_alpha,
+                weights={
+                    "paper": config.paper_weight,
+                    "contrastive": config.contrastive_weight,
+                    "hard_negative": config.hard_negative_weight,
+                },
+                margin=config.margin,
+                temperature=config.temperature,
+                learn_temperature=config.learn_temperature,
             )
-            self.center_loss.build((None, self.model.embedding_size))
-            optimizer = keras.optimizers.Adam(config.learning_rate)
+            self.learning_rate = learning_rate_schedule(
+                config.learning_rate_schedule,
+                config.learning_rate,
+                self.total_steps,
+                warmup_steps=round(config.warmup_epochs * self.steps_per_epoch),
+            )
+            optimizer = keras.optimizers.Adam(self.learning_rate)
             if config.mixed_precision == "float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             self.optimizer = optimizer
-            self.optimizer.build(self.model.trainable_variables)
+            self.trainable_variables = (
+                self.model.trainable_variables + self.objective.trainable_variables
+            )
+            self.optimizer.build(self.trainable_variables)
             self.step = tf.Variable(
                 0,
                 dtype=tf.int64,
@@ -102,7 +122,10 @@ class Trainer:
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
         self.checkpoint = tf.train.Checkpoint(
-            model=self.model, optimizer=self.optimizer, center_loss=self.center_loss, step=self.step
+            model=self.model,
+            optimizer=self.optimizer,
+            step=self.step,
+            **self.objective.checkpoint_items(),
         )
         # Every worker saves (saving is collective), but only the chief into the model dir.
         run_dir = self.model_dir
@@ -125,7 +148,13 @@ class Trainer:
         return self.config.images_per_batch * self.pipeline_config.samples_per_image
 
     def _make_train_step(self):
-        strategy, model, optimizer = self.strategy, self.model, self.optimizer
+        strategy, model, optimizer, objective = (
+            self.strategy,
+            self.model,
+            self.optimizer,
+            self.objective,
+        )
+        variables = self.trainable_variables
         global_samples = self.global_samples
         replicas = strategy.num_replicas_in_sync
 
@@ -133,26 +162,28 @@ class Trainer:
             labels = batch["labels"]
             with tf.GradientTape() as tape:
                 outputs = model(batch, training=True)
-                cross_entropy = keras.losses.sparse_categorical_crossentropy(
-                    labels, outputs["logits"], from_logits=True
+                parts = objective(
+                    outputs, labels, batch["modality"], global_samples, replicas, training=True
                 )
-                cross_entropy = tf.reduce_sum(cross_entropy) / global_samples
-                center = self.center_loss(outputs["prelogits"], labels, training=True) / replicas
                 regularization = (
                     tf.add_n([tf.cast(loss, tf.float32) for loss in model.losses]) / replicas
                     if model.losses
                     else tf.constant(0.0)
                 )
-                loss = cross_entropy + center + regularization
+                loss = parts["loss"] + regularization
                 scaled = optimizer.scale_loss(loss)  # loss scaling under float16, else as is
-            gradients = tape.gradient(scaled, model.trainable_variables)
-            optimizer.apply_gradients(zip(gradients, model.trainable_variables, strict=True))
+            gradients = tape.gradient(scaled, variables)
+            # Without the paper's term the classifier gets no gradient but its weight decay's.
+            gradients = [
+                tf.zeros_like(variable) if gradient is None else gradient
+                for gradient, variable in zip(gradients, variables, strict=True)
+            ]
+            optimizer.apply_gradients(zip(gradients, variables, strict=True))
             predictions = tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
             correct = tf.reduce_sum(tf.cast(predictions == tf.cast(labels, tf.int32), tf.float32))
             return {
+                **parts,
                 "loss": loss,
-                "cross_entropy": cross_entropy,
-                "center_loss": center,
                 "regularization": regularization,
                 "accuracy": correct / global_samples,
             }
@@ -170,6 +201,11 @@ class Trainer:
             }
 
         return train_step
+
+    @staticmethod
+    def _loss_parts(metrics: dict[str, float]) -> str:
+        parts = ("cross_entropy", "center_loss", "contrastive", "hard_negative")
+        return " ".join(f"{name} {metrics[name]:.4f}" for name in parts if name in metrics)
 
     def distributed_dataset(self):
         """The training batches, endlessly repeated and split across the strategy's replicas."""
@@ -199,13 +235,15 @@ class Trainer:
             shutil.copytree(manifest_lib.encoder_dir(self.config.data_dir), encoder)
 
     def validate(self) -> dict[str, float]:
-        """Recall@K on the validation split, the same function evaluate.py uses."""
+        """Recall@K (the function evaluate.py uses) and the modality gap on the validation split."""
         embeddings = embed_split(
             self.model, self.config.data_dir, self.config.validation_split, self.pipeline_config
         )
-        return recall_at_k(
+        results = recall_at_k(
             embeddings["photos"], embeddings["captions"], embeddings["caption_to_image"]
         )
+        results["modality_gap"] = modality_gap(embeddings["photos"], embeddings["captions"])
+        return results
 
     def train(self) -> list[dict]:
         """Trains to the configured epochs (resuming from the last checkpoint); returns the history."""
@@ -243,21 +281,21 @@ class Trainer:
             window_steps += 1
             if not math.isfinite(metrics["loss"]):
                 raise NonFiniteLossError(
-                    f"the loss is {metrics['loss']} at step {step} "
-                    f"(cross-entropy {metrics['cross_entropy']}, center {metrics['center_loss']}); "
+                    f"the loss is {metrics['loss']} at step {step} ({self._loss_parts(metrics)}); "
                     f"the last good checkpoint is in {self.manager.directory}: lower "
-                    "--learning_rate or --center_loss_factor and resume"
+                    "--learning_rate or the weight of the diverging part and resume"
                 )
             if step % config.log_every_steps == 0 or step == self.total_steps:
                 elapsed = time.perf_counter() - window_start
                 metrics["samples_per_second"] = window_steps * self.global_samples / elapsed
-                metrics["learning_rate"] = float(config.learning_rate)
+                metrics["learning_rate"] = float(self.optimizer.learning_rate)
+                if self.objective.contrastive is not None:
+                    metrics["contrastive_scale"] = float(self.objective.contrastive.scale)
                 writers.train_scalars(step, metrics)
                 print(
                     f"step {step}/{self.total_steps} epoch {step / self.steps_per_epoch:.2f} "
-                    f"loss {metrics['loss']:.4f} (ce {metrics['cross_entropy']:.4f} center "
-                    f"{metrics['center_loss']:.4f}) acc {metrics['accuracy']:.3f} "
-                    f"{metrics['samples_per_second']:.0f} samples/s",
+                    f"loss {metrics['loss']:.4f} ({self._loss_parts(metrics)}) "
+                    f"acc {metrics['accuracy']:.3f} {metrics['samples_per_second']:.0f} samples/s",
                     flush=True,
                 )
                 window_start, window_steps = time.perf_counter(), 0
@@ -276,7 +314,8 @@ class Trainer:
                         + " ".join(
                             f"{key} {entry[key]:.1f}"
                             for key in ("i2t_r1", "i2t_r5", "t2i_r1", "t2i_r5", "rsum")
-                        ),
+                        )
+                        + f" modality_gap {entry['modality_gap']:.3f}",
                         flush=True,
                     )
                     if entry["rsum"] > best_rsum:

@@ -96,3 +96,44 @@ def test_per_image_standardization():
 def test_missing_build_says_what_to_run(tmp_path):
     with pytest.raises(data.DataDirectoryError, match="python -m tfrecords_builder"):
         data.training_dataset(tmp_path, data.PipelineConfig())
+
+
+def _gradient_photo(height=60, width=90):
+    rows, columns = np.mgrid[0:height, 0:width]
+    return tf.constant(
+        np.stack([rows * 4 % 256, columns * 3 % 256, (rows + columns) % 256], -1), tf.uint8
+    )
+
+
+def test_no_photo_augmentation_is_the_plain_resize():
+    photo = _gradient_photo()
+    np.testing.assert_array_equal(
+        data.pipeline.augment_photo(photo, 32, "none"), data.pipeline.resize(photo, 32)
+    )
+
+
+@pytest.mark.parametrize("augmentation", ["crop", "crop_color"])
+def test_augmented_photo_views_differ_and_stay_in_range(augmentation):
+    photo = _gradient_photo()
+    tf.random.set_seed(0)
+    views = [data.pipeline.augment_photo(photo, 32, augmentation).numpy() for _ in range(4)]
+    plain = data.pipeline.resize(photo, 32).numpy()
+    for view in views:
+        assert view.shape == (32, 32, 3)
+        assert view.min() >= 0.0 and view.max() <= 255.0
+    assert sum(not np.allclose(view, plain) for view in views) >= 3
+    assert not np.allclose(views[0], views[1])
+
+
+def test_photo_augmentation_reaches_config2_batches(shards):
+    config = data.PipelineConfig(
+        image_size=40, images_per_batch=2, config="config2", photo_augmentation="crop_color"
+    )
+    batch = next(iter(data.training_dataset(shards, config, seed=0)))
+    assert batch["images"].shape == (24, 40, 40, 3)
+    assert np.abs(batch["images"].numpy()).max() <= 1.0
+
+
+def test_an_unknown_photo_augmentation_names_the_choices():
+    with pytest.raises(ValueError, match="crop_color"):
+        data.PipelineConfig(photo_augmentation="mixup")

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import os
 import pathlib
 import signal
@@ -173,3 +174,36 @@ def test_resuming_cannot_change_the_model(shards, tmp_path):
     )
     assert result.returncode != 0
     assert "cannot change: --model=facenet (the run has tiny)" in result.stderr
+
+
+@pytest.mark.slow
+def test_batch_wise_objectives_train_resume_and_keep_their_temperature(shards, tmp_path):
+    config = tiny_config(
+        shards,
+        tmp_path,
+        epochs=1,
+        loss="paper+contrastive+hard_negative",
+        photo_augmentation="crop_color",
+        learning_rate_schedule="cosine",
+        warmup_epochs=0.5,
+    )
+    first = Trainer(config)
+    history = first.train()
+    assert 0 <= history[-1]["modality_gap"] <= 2
+    learned = float(first.objective.contrastive.logit_scale.numpy())
+    assert learned != pytest.approx(math.log(1 / 0.07))  # the temperature trained
+    second = Trainer(dataclasses.replace(config, epochs=2))
+    assert float(second.objective.contrastive.logit_scale.numpy()) != learned
+    second.train()
+    assert int(second.step.numpy()) == 4
+    # Resuming restored the trained temperature before training on.
+    assert second.objective.contrastive.logit_scale.numpy() != pytest.approx(math.log(1 / 0.07))
+
+
+def test_the_cosine_schedule_reaches_the_optimizer(shards, tmp_path):
+    trainer = Trainer(
+        tiny_config(shards, tmp_path, epochs=4, learning_rate_schedule="cosine", warmup_epochs=1)
+    )
+    assert float(trainer.optimizer.learning_rate) == 0.0  # warm-up starts from 0
+    trainer.optimizer.iterations.assign(2)  # the end of the 1-epoch warm-up
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(3e-3)

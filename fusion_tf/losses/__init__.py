@@ -1,0 +1,1 @@
+"""Training objectives beyond the paper's softmax + center loss: batch-wise photo-caption losses."""
