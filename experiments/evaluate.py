@@ -73,7 +73,7 @@ def main(argv):
     try:
         split_files(data_dir, FLAGS.split)
         if FLAGS.model_dir:
-            from fusion_tf.training.trainer import restore_model
+            from fusion_tf.training.run_folder import restore_model
 
             model = restore_model(FLAGS.model_dir, FLAGS.checkpoint)
             embeddings = embedding_lib.embed_split(model, data_dir, FLAGS.split, config.pipeline())

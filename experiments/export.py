@@ -12,8 +12,10 @@ import pathlib
 
 from absl import app, flags, logging
 
-from fusion_tf.export import CHECKPOINTS, export_saved_model, read_export_info
+from fusion_tf.export import read_export_info
+from fusion_tf.orchestration.export_run import export_run
 from fusion_tf.training.config import CONFIG_FILE, TrainConfig
+from fusion_tf.training.run_folder import CHECKPOINTS
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "The training run folder.", required=True)
@@ -41,7 +43,7 @@ def main(argv: list[str]) -> None:
     # TensorFlow's INFO lines while saving (captured inputs renamed) say nothing to act on.
     logging.set_verbosity(logging.WARNING)
     print(TrainConfig.load(FLAGS.model_dir).describe(), flush=True)
-    export_dir = export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.checkpoint)
+    export_dir = export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.checkpoint)
     info = read_export_info(export_dir)
     stored = info["stored_image"]
     print(

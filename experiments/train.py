@@ -130,7 +130,7 @@ def main(argv: list[str]) -> None:
     logging.set_verbosity(logging.WARNING)
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    from fusion_tf.training.experiment import run_experiment
+    from fusion_tf.orchestration.experiment import run_experiment
 
     config, build, evaluation = resolve()
     try:

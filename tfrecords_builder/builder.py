@@ -30,7 +30,13 @@ import sys
 import tqdm
 
 from fusion_tf.data.records import SPLITS, Problem
-from fusion_tf.data.schema import ENCODER_DIR, NO_CLASS, SKIPPED_FILE, make_example, shard_name
+from fusion_tf.data.schema import (
+    BUILD_ENCODER_DIR,
+    NO_CLASS,
+    SKIPPED_FILE,
+    make_example,
+    shard_name,
+)
 from fusion_tf.data.sources import open_source
 from fusion_tf.text import TextImageEncoder, WordVectors, load_word2vec_format, train_word_vectors
 from tfrecords_builder import worker
@@ -115,7 +121,7 @@ def _word_vectors(config: BuildConfig, scan: SourceScan) -> WordVectors:
 
 def _prepare_encoder(config: BuildConfig, scan: SourceScan, state: BuildState) -> TextImageEncoder:
     """The encoder saved in OUT/encoder, made (and saved) now unless this build already did."""
-    encoder_dir = pathlib.Path(config.output_dir) / ENCODER_DIR
+    encoder_dir = pathlib.Path(config.output_dir) / BUILD_ENCODER_DIR
     if encoder_dir.is_dir():  # saved by this build before it was interrupted
         return TextImageEncoder.load(encoder_dir)
     vectors = _word_vectors(config, scan)
@@ -242,7 +248,7 @@ def _write_shards(
         config.num_workers,
         mp_context=multiprocessing.get_context(_START_METHOD),
         initializer=worker.initialize,
-        initargs=(str(state.output_dir / ENCODER_DIR), settings),
+        initargs=(str(state.output_dir / BUILD_ENCODER_DIR), settings),
     )
     progress = tqdm.tqdm(
         total=total, unit=" images", desc=f"writing {config.dataset} shards", file=sys.stderr

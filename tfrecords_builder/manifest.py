@@ -16,7 +16,7 @@ import os
 import pathlib
 
 from fusion_tf.data.records import SPLITS
-from fusion_tf.data.schema import ENCODER_DIR, MANIFEST_FILE, SKIPPED_FILE
+from fusion_tf.data.schema import BUILD_ENCODER_DIR, MANIFEST_FILE, SKIPPED_FILE
 from fusion_tf.text import EncodingStatistics, TextImageEncoder
 from tfrecords_builder.atomic_files import write_json_atomically
 from tfrecords_builder.config import BuildConfig
@@ -64,7 +64,7 @@ def make_manifest(
             "max_image_pixels": config.max_image_pixels,
         },
         "encoder": {
-            "dir": ENCODER_DIR,
+            "dir": BUILD_ENCODER_DIR,
             "layout": encoder.layout.to_config(),
             "capacity": encoder.capacity,
             "vocabulary_size": len(encoder.vectors),
@@ -102,7 +102,7 @@ def missing_files(output_dir: str | os.PathLike, verify_checksums: bool = False)
     manifest = read_manifest(output_dir)
     if manifest is None:
         return [MANIFEST_FILE]
-    missing = [] if (output_dir / ENCODER_DIR).is_dir() else [ENCODER_DIR]
+    missing = [] if (output_dir / BUILD_ENCODER_DIR).is_dir() else [BUILD_ENCODER_DIR]
     try:
         shards = [shard for split in SPLITS for shard in manifest["splits"][split]["shards"]]
     except (KeyError, TypeError):

@@ -48,4 +48,4 @@ def split_files(data_dir: str | os.PathLike, split: str, manifest: dict | None =
 
 def encoder_dir(data_dir: str | os.PathLike) -> pathlib.Path:
     """Where the build saved its word vectors and encoder layout."""
-    return pathlib.Path(data_dir) / schema.ENCODER_DIR
+    return pathlib.Path(data_dir) / schema.BUILD_ENCODER_DIR

@@ -15,8 +15,8 @@ import tensorflow as tf
 
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
+from fusion_tf.modality import CAPTION, PHOTO
 
-PHOTO, CAPTION = 0, 1
 CONFIGS = {"standard": 1, "config2": 2}  # how many times each modality appears per image
 STANDARDIZATIONS = ("fixed", "per_image")
 

@@ -27,9 +27,8 @@ import dataclasses
 import tensorflow as tf
 
 from fusion_tf.export.opencv_resize import resize_like_opencv
+from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE
 
-JPEG_SIGNATURE = b"\xff\xd8\xff"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # EXIF sits in an APP1 segment right after the start of the image; segments hold at most 64 KiB,
 # so the first 128 KiB reach it even behind an APP0 or a colour profile.
 _HEADER_BYTES = 1 << 17

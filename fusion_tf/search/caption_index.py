@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fusion_tf.evaluation.contact_sheet import SheetCell
 from fusion_tf.search.batch_embedding import embed_in_batches
-from fusion_tf.search.contact_sheet import SheetCell
 from fusion_tf.search.embedding_index import EmbeddingIndex
 from fusion_tf.search.gallery_index import CACHE_DIR_NAME
 from fusion_tf.search.index_cache import load_cached_index, save_cached_index

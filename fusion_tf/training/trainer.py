@@ -22,13 +22,14 @@ from fusion_tf.models.center_loss import CenterLoss
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
+from fusion_tf.training.run_folder import (
+    BEST_DIR,
+    CHECKPOINT_DIR,
+    HISTORY_FILE,
+    MODEL_CONFIG_FILE,
+    RUN_ENCODER_DIR,
+)
 from fusion_tf.training.strategy import is_chief, make_strategy
-
-CHECKPOINT_DIR = "checkpoints"
-BEST_DIR = "best"
-HISTORY_FILE = "history.json"
-MODEL_CONFIG_FILE = "model_config.json"
-ENCODER_DIR = "encoder"  # the build's word vectors and layout, copied so a run stands alone
 
 
 class NonFiniteLossError(RuntimeError):
@@ -194,7 +195,7 @@ class Trainer:
             if key not in ("name", "trainable", "dtype")
         }
         (self.model_dir / MODEL_CONFIG_FILE).write_text(json.dumps(model_config, indent=2) + "\n")
-        encoder = self.model_dir / ENCODER_DIR
+        encoder = self.model_dir / RUN_ENCODER_DIR
         if not encoder.is_dir():
             shutil.copytree(manifest_lib.encoder_dir(self.config.data_dir), encoder)
 
@@ -297,21 +298,3 @@ class Trainer:
             shutil.rmtree(pathlib.Path(self.manager.directory).parent, ignore_errors=True)
         return history
 
-
-def restore_model(model_dir: str, which: str = "best") -> FusionModel:
-    """The model of a run from its best (by validation rsum) or latest checkpoint.
-
-    Falls back to the latest checkpoint when the run kept no best one (no validation split).
-    """
-    model_dir = pathlib.Path(model_dir)
-    config_path = model_dir / MODEL_CONFIG_FILE
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{model_dir} is not a training run: it has no {MODEL_CONFIG_FILE}")
-    model = FusionModel.from_config(json.loads(config_path.read_text()))
-    candidates = [BEST_DIR, CHECKPOINT_DIR] if which == "best" else [CHECKPOINT_DIR]
-    for folder in candidates:
-        path = tf.train.latest_checkpoint(str(model_dir / folder))
-        if path:
-            tf.train.Checkpoint(model=model).restore(path).expect_partial()
-            return model
-    raise FileNotFoundError(f"{model_dir} has no checkpoint in {', '.join(candidates)}")

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from fusion_tf import data
+from fusion_tf.modality import CAPTION, PHOTO
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def test_training_batches(shards, config_name, samples):
         # Every image's samples share its class; photos first, then captions.
         assert (labels == labels[:, :1]).all()
         photos = samples // 6
-        assert (modality[:, :photos] == data.PHOTO).all()
-        assert (modality[:, photos:] == data.CAPTION).all()
+        assert (modality[:, :photos] == PHOTO).all()
+        assert (modality[:, photos:] == CAPTION).all()
         assert np.abs(batch["images"].numpy()).max() <= 1.0
     seen = np.concatenate([batch["labels"].numpy()[::samples] for batch in batches])
     assert sorted(seen) == list(range(8))

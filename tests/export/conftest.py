@@ -50,7 +50,7 @@ def tiny_run(tmp_path_factory, write_shards):
 
 @pytest.fixture(scope="session")
 def restored_model(tiny_run):
-    from fusion_tf.training.trainer import restore_model
+    from fusion_tf.training.run_folder import restore_model
 
     return restore_model(str(tiny_run), "best")
 

@@ -9,14 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion_tf.export import export_saved_model
+from fusion_tf.orchestration.export_run import export_run
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def export_dir(tiny_run, tmp_path_factory):
-    return export_saved_model(tiny_run, tmp_path_factory.mktemp("search") / "export")
+    return export_run(tiny_run, tmp_path_factory.mktemp("search") / "export")
 
 
 def search(*arguments):

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion_tf.search.contact_sheet import SheetCell, write_contact_sheet
+from fusion_tf.evaluation.contact_sheet import SheetCell, write_contact_sheet
 from fusion_tf.search.gallery_index import CACHE_DIR_NAME, GalleryIndex
 
 DIMENSION = 12

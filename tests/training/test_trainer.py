@@ -13,7 +13,8 @@ import pytest
 import tensorflow as tf
 
 from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.trainer import NonFiniteLossError, Trainer, restore_model
+from fusion_tf.training.run_folder import restore_model
+from fusion_tf.training.trainer import NonFiniteLossError, Trainer
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 

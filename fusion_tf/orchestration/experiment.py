@@ -5,14 +5,15 @@ import json
 import pathlib
 import time
 
+import tfrecords_builder
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
 from fusion_tf.evaluation.embeddings import embed_split
 from fusion_tf.evaluation.report import evaluate_embeddings, format_results
+from fusion_tf.orchestration.export_run import export_run
 from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.trainer import Trainer, restore_model
-
-RESULTS_FILE = "results.json"
+from fusion_tf.training.run_folder import EXPORT_DIR, RESULTS_FILE, restore_model
+from fusion_tf.training.trainer import Trainer
 
 
 def build_data(build: dict, output_dir: str) -> None:
@@ -22,13 +23,10 @@ def build_data(build: dict, output_dir: str) -> None:
     """
     if (pathlib.Path(output_dir) / schema.MANIFEST_FILE).is_file():
         return
-    import tfrecords_builder
-    from tfrecords_builder.config import BuildConfig
-
-    fields = {field.name for field in dataclasses.fields(BuildConfig)}
+    fields = {field.name for field in dataclasses.fields(tfrecords_builder.BuildConfig)}
     options = {key: value for key, value in build.items() if key in fields}
     source_options = {key: value for key, value in build.items() if key not in fields}
-    config = BuildConfig(output_dir=output_dir, source_options=source_options, **options)
+    config = tfrecords_builder.BuildConfig(output_dir=output_dir, source_options=source_options, **options)
     print(f"building {config.dataset} into {output_dir}", flush=True)
     tfrecords_builder.build(config)
 
@@ -65,9 +63,7 @@ def run_experiment(
         chosen = "best checkpoint by validation rsum" if checkpoint == "best" else "last checkpoint"
         print(f"\n{test_split} split, {chosen}:\n{format_results(results)}")
     if export:
-        from fusion_tf.export import EXPORT_DIR, export_saved_model
-
-        summary["export_dir"] = str(export_saved_model(config.model_dir, model_dir / EXPORT_DIR))
+        summary["export_dir"] = str(export_run(config.model_dir, model_dir / EXPORT_DIR))
         print(f"SavedModel (embed_image, embed_text): {summary['export_dir']}")
     summary["seconds"] = time.perf_counter() - start
     print(f"TensorBoard: tensorboard --logdir {model_dir / 'logs'}")
