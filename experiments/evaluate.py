@@ -12,7 +12,9 @@ import json
 import pathlib
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
+
+from fusion_tf.cli.console import configure_logging
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "A training run (its best checkpoint unless --checkpoint).")
@@ -49,8 +51,7 @@ def results_table(results: dict, ours: str) -> str:
 
 
 def main(argv):
-    # TensorFlow logs every checkpoint write and trace at INFO through absl; keep the run's own lines.
-    logging.set_verbosity(logging.WARNING)
+    configure_logging()
     del argv
     if (FLAGS.model_dir is None) == (FLAGS.saved_model is None):
         raise app.UsageError("give exactly one of --model_dir and --saved_model")

@@ -10,8 +10,9 @@ TF Serving with --model_base_path at a folder whose numbered subfolders are expo
 
 import pathlib
 
-from absl import app, flags, logging
+from absl import app, flags
 
+from fusion_tf.cli.console import configure_logging
 from fusion_tf.export import read_export_info
 from fusion_tf.orchestration.export_run import export_run
 from fusion_tf.training.config import CONFIG_FILE, TrainConfig
@@ -40,8 +41,7 @@ def main(argv: list[str]) -> None:
         raise app.UsageError(
             f"--model_dir={FLAGS.model_dir} is not a training run: no {CONFIG_FILE}"
         )
-    # TensorFlow's INFO lines while saving (captured inputs renamed) say nothing to act on.
-    logging.set_verbosity(logging.WARNING)
+    configure_logging()
     print(TrainConfig.load(FLAGS.model_dir).describe(), flush=True)
     export_dir = export_run(FLAGS.model_dir, FLAGS.export_dir, FLAGS.checkpoint)
     info = read_export_info(export_dir)

@@ -13,7 +13,9 @@ large galleries.
 import pathlib
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
+
+from fusion_tf.cli.console import configure_logging
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Exported SavedModel (experiments/export.py).")
@@ -26,8 +28,7 @@ flags.DEFINE_string("html", None, "Write a contact sheet of the results to this 
 
 
 def main(argv):
-    # TensorFlow logs every checkpoint write and trace at INFO through absl; keep the run's own lines.
-    logging.set_verbosity(logging.WARNING)
+    configure_logging()
     queries = argv[1:]
     if FLAGS.saved_model is None:
         raise app.UsageError("--saved_model is required")

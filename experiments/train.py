@@ -12,9 +12,10 @@ import dataclasses
 import pathlib
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
 
 from experiments.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
+from fusion_tf.cli.console import configure_logging
 from fusion_tf.data.manifest import DataDirectoryError
 from fusion_tf.training.config import CONFIG_FILE, MIXED_PRECISION, STRATEGIES, TrainConfig
 
@@ -126,8 +127,7 @@ def resolve() -> tuple[TrainConfig, dict | None, dict]:
 
 
 def main(argv: list[str]) -> None:
-    # TensorFlow logs every checkpoint write and trace at INFO through absl; keep the run's own lines.
-    logging.set_verbosity(logging.WARNING)
+    configure_logging()
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     from fusion_tf.orchestration.experiment import run_experiment

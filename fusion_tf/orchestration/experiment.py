@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import logging
 import pathlib
 import time
 
@@ -15,6 +16,8 @@ from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.run_folder import EXPORT_DIR, RESULTS_FILE, restore_model
 from fusion_tf.training.trainer import Trainer
 
+logger = logging.getLogger(__name__)
+
 
 def build_data(build: dict, output_dir: str) -> None:
     """Builds the shards into output_dir with tfrecords_builder unless a finished build is there.
@@ -27,7 +30,7 @@ def build_data(build: dict, output_dir: str) -> None:
     options = {key: value for key, value in build.items() if key in fields}
     source_options = {key: value for key, value in build.items() if key not in fields}
     config = tfrecords_builder.BuildConfig(output_dir=output_dir, source_options=source_options, **options)
-    print(f"building {config.dataset} into {output_dir}", flush=True)
+    logger.info("building %s into %s", config.dataset, output_dir)
     tfrecords_builder.build(config)
 
 
@@ -45,7 +48,7 @@ def run_experiment(
     sets whose only held-out split is also the validation split, where "best" would be tuned on it.
     """
     start = time.perf_counter()
-    print(config.describe(), flush=True)
+    logger.info(config.describe())
     if build is not None:
         build_data(build, config.data_dir)
     history = Trainer(config).train()
@@ -61,11 +64,11 @@ def run_experiment(
         (model_dir / RESULTS_FILE).write_text(json.dumps(results, indent=2) + "\n")
         summary["results"] = results
         chosen = "best checkpoint by validation rsum" if checkpoint == "best" else "last checkpoint"
-        print(f"\n{test_split} split, {chosen}:\n{format_results(results)}")
+        logger.info(f"\n{test_split} split, {chosen}:\n{format_results(results)}")
     if export:
         summary["export_dir"] = str(export_run(config.model_dir, model_dir / EXPORT_DIR))
-        print(f"SavedModel (embed_image, embed_text): {summary['export_dir']}")
+        logger.info(f"SavedModel (embed_image, embed_text): {summary['export_dir']}")
     summary["seconds"] = time.perf_counter() - start
-    print(f"TensorBoard: tensorboard --logdir {model_dir / 'logs'}")
-    print(f"finished in {summary['seconds'] / 60:.1f} minutes; run folder {model_dir}")
+    logger.info(f"TensorBoard: tensorboard --logdir {model_dir / 'logs'}")
+    logger.info(f"finished in {summary['seconds'] / 60:.1f} minutes; run folder {model_dir}")
     return summary

@@ -8,9 +8,9 @@ import pathlib
 from fusion_tf.data.pipeline import CONFIGS, STANDARDIZATIONS, PipelineConfig
 from fusion_tf.models.fusion_model import TOWERS
 from fusion_tf.models.inception_resnet_v1 import MIN_INPUT_SIZE, PRESETS
+from fusion_tf.training.precision import MIXED_PRECISION
+from fusion_tf.training.strategy import STRATEGIES
 
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-MIXED_PRECISION = ("none", "float16", "bfloat16")
 CONFIG_FILE = "config.json"
 
 

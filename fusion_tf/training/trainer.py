@@ -6,6 +6,7 @@ batch, metrics summed with `strategy.reduce`, and a Keras optimizer applying the
 """
 
 import json
+import logging
 import math
 import pathlib
 import shutil
@@ -22,6 +23,7 @@ from fusion_tf.models.center_loss import CenterLoss
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
+from fusion_tf.training.precision import dtype_policy
 from fusion_tf.training.run_folder import (
     BEST_DIR,
     CHECKPOINT_DIR,
@@ -30,6 +32,8 @@ from fusion_tf.training.run_folder import (
     RUN_ENCODER_DIR,
 )
 from fusion_tf.training.strategy import is_chief, make_strategy
+
+logger = logging.getLogger(__name__)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -49,6 +53,13 @@ def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
 
 class Trainer:
     """Trains the fused model described by a TrainConfig on built shards.
+
+    The model's layers take `config.mixed_precision` (the process-wide Keras policy is left as
+    it was). Constructing a Trainer seeds Python's, NumPy's and TensorFlow's global random
+    generators with `config.seed` (`keras.utils.set_random_seed`): Keras draws initial weights and
+    dropout seeds from them and the pipeline's augmentations from TensorFlow's, so a run, and every
+    worker of a multi-worker run, starts the same for a seed. Progress goes to this module's
+    logger at INFO; the command lines print it.
 
     Args:
         config: TrainConfig. The run; validated here.
@@ -77,14 +88,13 @@ class Trainer:
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
 
-        if config.mixed_precision != "none":
-            keras.mixed_precision.set_global_policy(f"mixed_{config.mixed_precision}")
         self.strategy = strategy or make_strategy(config.strategy, config.tpu)
         self.chief = is_chief(self.strategy)
         self.model_dir = pathlib.Path(config.model_dir)
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)
-            self.model = build_model(config, self.num_classes)
+            with dtype_policy(config.mixed_precision):
+                self.model = build_model(config, self.num_classes)
             self.center_loss = CenterLoss(
                 self.num_classes,
                 alpha=config.center_loss_alpha,
@@ -214,14 +224,13 @@ class Trainer:
         restored = self.manager.restore_or_initialize()
         start_step = int(self.step.numpy())
         if restored:
-            print(f"resumed from {restored} at step {start_step}", flush=True)
+            logger.info("resumed from %s at step %d", restored, start_step)
         counts = self.model.parameter_counts()
         towers = "one backbone" if config.towers == "single" else "two backbones"
-        print(
+        logger.info(
             f"model: {config.model}, {towers} of {counts['backbone']:,} parameters, "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
-            f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples",
-            flush=True,
+            f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"
         )
         if self.chief:
             self._save_run_files()
@@ -254,12 +263,11 @@ class Trainer:
                 metrics["samples_per_second"] = window_steps * self.global_samples / elapsed
                 metrics["learning_rate"] = float(config.learning_rate)
                 writers.train_scalars(step, metrics)
-                print(
+                logger.info(
                     f"step {step}/{self.total_steps} epoch {step / self.steps_per_epoch:.2f} "
                     f"loss {metrics['loss']:.4f} (ce {metrics['cross_entropy']:.4f} center "
                     f"{metrics['center_loss']:.4f}) acc {metrics['accuracy']:.3f} "
-                    f"{metrics['samples_per_second']:.0f} samples/s",
-                    flush=True,
+                    f"{metrics['samples_per_second']:.0f} samples/s"
                 )
                 window_start, window_steps = time.perf_counter(), 0
             epoch_end = step % self.steps_per_epoch == 0 or step == self.total_steps
@@ -272,13 +280,12 @@ class Trainer:
                     # the same decision about the best checkpoint, whose saving is collective.
                     entry.update(self.validate())
                     writers.validation_scalars(step, entry)
-                    print(
+                    logger.info(
                         "validation: "
                         + " ".join(
                             f"{key} {entry[key]:.1f}"
                             for key in ("i2t_r1", "i2t_r5", "t2i_r1", "t2i_r5", "rsum")
-                        ),
-                        flush=True,
+                        )
                     )
                     if entry["rsum"] > best_rsum:
                         best_rsum = entry["rsum"]

@@ -174,3 +174,16 @@ def test_resuming_cannot_change_the_model(shards, tmp_path):
     )
     assert result.returncode != 0
     assert "cannot change: --model=facenet (the run has tiny)" in result.stderr
+
+
+def test_mixed_precision_stays_with_its_trainer(shards, tmp_path):
+    import keras
+
+    global_policy = keras.config.dtype_policy().name
+    mixed = Trainer(tiny_config(shards, tmp_path / "mixed", mixed_precision="bfloat16"))
+    assert mixed.model.photo_backbone.get_layer("Conv2d_1a_3x3").compute_dtype == "bfloat16"
+    assert keras.config.dtype_policy().name == global_policy
+    plain = Trainer(tiny_config(shards, tmp_path / "plain"))
+    for layer in plain.model.photo_backbone.layers:
+        assert layer.compute_dtype == "float32", layer.name
+        assert all(variable.dtype == "float32" for variable in layer.weights), layer.name
