@@ -21,7 +21,8 @@ LAYERS = (
     ("fusion_tf.search",),
     ("fusion_tf.configs",),
     ("fusion_tf.orchestration",),
-    ("fusion_tf.cli", "tfrecords_builder.__main__"),
+    ("fusion_tf.cli",),
+    ("tfrecords_builder.__main__",),  # `python -m tfrecords_builder`, a wrapper of fusion_tf.cli
 )
 # The builder writes what the library reads, so beside text and data it belongs to no library
 # package: only whole runs and command lines may call it.
@@ -90,9 +91,13 @@ def violations() -> list[str]:
             elif target_unit == unit:
                 continue
             elif layer_of(target_unit) >= layer_of(unit):
-                problems.append(f"{where}: {unit} may not import {target_unit}, on its layer or above")
+                problems.append(
+                    f"{where}: {unit} may not import {target_unit}, on its layer or above"
+                )
             elif target_unit in ONLY_IMPORTED_BY and unit not in ONLY_IMPORTED_BY[target_unit]:
-                problems.append(f"{where}: only {ONLY_IMPORTED_BY[target_unit]} import {target_unit}")
+                problems.append(
+                    f"{where}: only {ONLY_IMPORTED_BY[target_unit]} import {target_unit}"
+                )
     return problems
 
 

@@ -55,9 +55,7 @@ def test_importing_the_search_index_leaves_the_faiss_logger_alone():
 
 
 @pytest.mark.slow
-def test_export_and_trainer_need_neither_matplotlib_scikit_learn_nor_faiss(
-    tmp_path, write_shards
-):
+def test_export_and_trainer_need_neither_matplotlib_scikit_learn_nor_faiss(tmp_path, write_shards):
     # Keras 3 itself imports matplotlib and scikit-learn when they are installed, so the check is
     # that fusion_tf works where they cannot be imported at all, not what sys.modules holds.
     write_shards(tmp_path, {"train": 8, "val": 3})

@@ -2,7 +2,9 @@
 
 import logging
 import sys
+from collections.abc import Callable
 
+from absl import app, flags
 from absl import logging as absl_logging
 
 # Loggers whose INFO lines are a run's progress, printed as they are to standard output.
@@ -16,8 +18,6 @@ def configure_logging() -> None:
     """
     # TensorFlow logs every checkpoint write and trace at INFO through absl.
     absl_logging.set_verbosity(absl_logging.WARNING)
-    # FAISS logs each instruction set it fails to load at INFO.
-    logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     for name in PROGRESS_LOGGERS:
@@ -25,3 +25,16 @@ def configure_logging() -> None:
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False  # absl's handler on the root would print them again, prefixed
+
+
+def run_command(main: Callable[[list[str]], None]) -> None:
+    """`app.run(main)`, with --help listing the command's flags however it was started.
+
+    absl's --help lists the flags of the module named by sys.argv[0]: a console script or an
+    experiments/*.py wrapper, not the fusion_tf.cli module (or the generator) that defined them.
+    """
+    for module, module_flags in flags.FLAGS.flags_by_module_dict().items():
+        if module.startswith("fusion_tf."):
+            for flag in module_flags:
+                flags.FLAGS.register_key_flag_for_module(sys.argv[0], flag)
+    app.run(main)

@@ -135,4 +135,3 @@ def stored_image_settings(data_dir: str | os.PathLike) -> tuple[StoredImageSetti
     if "image" not in manifest:
         return StoredImageSettings(), f"builder defaults ({data_dir}'s manifest has no 'image')"
     return StoredImageSettings.from_manifest(manifest), f"manifest of {data_dir}"
-

@@ -29,7 +29,9 @@ def build_data(build: dict, output_dir: str) -> None:
     fields = {field.name for field in dataclasses.fields(tfrecords_builder.BuildConfig)}
     options = {key: value for key, value in build.items() if key in fields}
     source_options = {key: value for key, value in build.items() if key not in fields}
-    config = tfrecords_builder.BuildConfig(output_dir=output_dir, source_options=source_options, **options)
+    config = tfrecords_builder.BuildConfig(
+        output_dir=output_dir, source_options=source_options, **options
+    )
     logger.info("building %s into %s", config.dataset, output_dir)
     tfrecords_builder.build(config)
 

@@ -44,7 +44,7 @@ def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
     return FusionModel(
         num_classes=num_classes,
         image_size=config.image_size,
-        preset=config.model,
+        preset=config.preset,
         dropout_keep_probability=config.dropout_keep_probability,
         weight_decay=config.weight_decay,
         towers=config.towers,
@@ -228,7 +228,7 @@ class Trainer:
         counts = self.model.parameter_counts()
         towers = "one backbone" if config.towers == "single" else "two backbones"
         logger.info(
-            f"model: {config.model}, {towers} of {counts['backbone']:,} parameters, "
+            f"model: {config.preset}, {towers} of {counts['backbone']:,} parameters, "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
             f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"
         )
@@ -304,4 +304,3 @@ class Trainer:
         if not self.chief:
             shutil.rmtree(pathlib.Path(self.manager.directory).parent, ignore_errors=True)
         return history
-

@@ -15,9 +15,9 @@ def shards(tmp_path_factory, write_shards):
     return directory
 
 
-@pytest.mark.parametrize("config_name, samples", [("standard", 6), ("config2", 12)])
-def test_training_batches(shards, config_name, samples):
-    config = data.PipelineConfig(image_size=80, images_per_batch=4, config=config_name)
+@pytest.mark.parametrize("input_config, samples", [("standard", 6), ("config2", 12)])
+def test_training_batches(shards, input_config, samples):
+    config = data.PipelineConfig(image_size=80, images_per_batch=4, input_config=input_config)
     batches = list(data.training_dataset(shards, config, seed=0))
     assert len(batches) == 2  # 8 images, 4 a batch
     for batch in batches:
@@ -36,7 +36,7 @@ def test_training_batches(shards, config_name, samples):
 
 
 def test_config2_flips_the_photo(shards):
-    config = data.PipelineConfig(image_size=80, images_per_batch=1, config="config2")
+    config = data.PipelineConfig(image_size=80, images_per_batch=1, input_config="config2")
     batch = next(iter(data.training_dataset(shards, config, seed=0)))
     np.testing.assert_allclose(batch["images"][1], tf.image.flip_left_right(batch["images"][0]))
 
@@ -95,5 +95,5 @@ def test_per_image_standardization():
 
 
 def test_missing_build_says_what_to_run(tmp_path):
-    with pytest.raises(data.DataDirectoryError, match="python -m tfrecords_builder"):
+    with pytest.raises(data.DataDirectoryError, match="fusion-build-tfrecords"):
         data.training_dataset(tmp_path, data.PipelineConfig())

@@ -38,7 +38,7 @@ def tiny_run(tmp_path_factory, write_shards):
     config = TrainConfig(
         data_dir=str(data_dir),
         model_dir=str(root / "run"),
-        model="tiny",
+        preset="tiny",
         image_size=75,
         images_per_batch=4,
         epochs=1,

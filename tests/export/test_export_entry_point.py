@@ -1,4 +1,4 @@
-"""experiments/export.py and export_run on a tiny trained run: output, replacing, refusing."""
+"""fusion-export (fusion_tf/cli/export.py) and export_run on a tiny trained run: output, replacing, refusing."""
 
 import pathlib
 import subprocess
@@ -15,7 +15,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def _run_script(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.export", *flags],
+        [sys.executable, "-m", "fusion_tf.cli.export", *flags],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

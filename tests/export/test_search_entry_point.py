@@ -1,4 +1,4 @@
-"""experiments/search.py against a real export: text to gallery, photo to captions, the cached index."""
+"""fusion-search (fusion_tf/cli/search.py) against a real export: text to gallery, photo to captions, the cached index."""
 
 import os
 import pathlib
@@ -21,7 +21,7 @@ def export_dir(tiny_run, tmp_path_factory):
 
 def search(*arguments):
     return subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "experiments" / "search.py"), *arguments],
+        [sys.executable, "-m", "fusion_tf.cli.search", *arguments],
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,
         text=True,

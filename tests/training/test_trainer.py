@@ -30,7 +30,7 @@ def tiny_config(shards, model_dir, **overrides) -> TrainConfig:
     settings = dict(
         data_dir=str(shards),
         model_dir=str(model_dir),
-        model="tiny",
+        preset="tiny",
         image_size=75,
         images_per_batch=4,
         epochs=2,
@@ -110,7 +110,7 @@ def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
         str(PROJECT_ROOT / "experiments" / "train.py"),
         f"--data_dir={shards}",
         f"--model_dir={model_dir}",
-        "--model=tiny",
+        "--preset=tiny",
         "--image_size=75",
         "--images_per_batch=4",
         "--epochs=40",
@@ -164,7 +164,7 @@ def test_resuming_cannot_change_the_model(shards, tmp_path):
             sys.executable,
             str(PROJECT_ROOT / "experiments" / "train.py"),
             f"--model_dir={tmp_path}",
-            "--model=facenet",
+            "--preset=facenet",
             "--noexport",
         ],
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
@@ -173,7 +173,7 @@ def test_resuming_cannot_change_the_model(shards, tmp_path):
         timeout=300,
     )
     assert result.returncode != 0
-    assert "cannot change: --model=facenet (the run has tiny)" in result.stderr
+    assert "cannot change: --preset=facenet (the run has tiny)" in result.stderr
 
 
 def test_mixed_precision_stays_with_its_trainer(shards, tmp_path):

@@ -15,7 +15,9 @@ import cv2
 import numpy as np
 import pytest
 
-from experiments.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
+from fusion_tf.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
+from fusion_tf.data.sources import DATASETS
+from fusion_tf.training.config import TrainConfig
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORDS = ["a", "dog", "cat", "runs", "sits", "on", "the", "grass", "beach", "red", "ball", "man"]
@@ -102,10 +104,12 @@ def run(script: str, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def test_every_data_set_has_a_default_experiment():
+    assert set(DEFAULT_FOR_DATASET) == set(DATASETS)
     assert set(DEFAULT_FOR_DATASET.values()) <= set(EXPERIMENTS)
     for name in EXPERIMENTS:
         config, smoke = get_experiment(name), get_experiment(name, smoke=True)
         assert config["train"]["dataset"] == smoke["train"]["dataset"]
+        TrainConfig(**config["train"])  # every key is a TrainConfig field
         assert smoke["train"]["max_steps"] > 0
 
 
@@ -117,8 +121,8 @@ def test_paper_configs_hold_the_paper_settings():
             45,
             1e-3,
         )
-        assert train["model"] == "facenet" and train["center_loss_factor"] > 0
-    assert get_experiment("flickr30k_config2")["train"]["config"] == "config2"
+        assert train["preset"] == "facenet" and train["center_loss_factor"] > 0
+    assert get_experiment("flickr30k_config2")["train"]["input_config"] == "config2"
     assert get_experiment("coco1k_config2")["evaluation"]["protocol"] == "coco_1k"
 
 
