@@ -29,6 +29,7 @@ import sys
 
 import tqdm
 
+from fusion_tf.data.manifest import DataDirectoryError, read_manifest
 from fusion_tf.data.records import SPLITS, Problem
 from fusion_tf.data.schema import (
     BUILD_ENCODER_DIR,
@@ -49,7 +50,7 @@ from tfrecords_builder.build_state import (
 )
 from tfrecords_builder.config import BuildConfig
 from tfrecords_builder.errors import BuildError
-from tfrecords_builder.manifest import make_manifest, missing_files, read_manifest, write_manifest
+from tfrecords_builder.manifest import make_manifest, missing_files, write_manifest
 from tfrecords_builder.scan import SourceScan, planned_records, problem_message, scan_source
 from tfrecords_builder.shard_writer import ShardWriter
 from tfrecords_builder.skipped_items import check_skipped_fraction, write_skipped_file
@@ -333,7 +334,10 @@ def build(config: BuildConfig) -> dict:
     with locked(output_dir):
         if config.overwrite:
             remove_build_outputs(output_dir)
-        manifest = read_manifest(output_dir)
+        try:
+            manifest = read_manifest(output_dir)
+        except DataDirectoryError:  # none yet: not a finished build
+            manifest = None
         if manifest is not None:
             _check_settings(manifest["config"], config, "a finished build")
             missing = missing_files(output_dir)
