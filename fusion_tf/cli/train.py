@@ -5,9 +5,9 @@
     fusion-train --experiment=flickr30k_config2     # a named paper run
     fusion-train --model_dir=runs/x                 # resume a killed run
 
-(`python experiments/train.py` is the same command.) Every TrainConfig field is a flag of its
-name, generated from the dataclass; flags left unset take the experiment's value
-(fusion_tf/configs/), then TrainConfig's default.
+(`python experiments/train.py` is the same command.) Every field of TrainConfig and of
+EvaluationConfig (the end-of-run test) is a flag of its name, generated from the dataclass; flags
+left unset take the experiment's value (fusion_tf/configs/), then the dataclass default.
 """
 
 import dataclasses
@@ -20,20 +20,14 @@ from fusion_tf.cli.config_flags import define_config_flags, given_values
 from fusion_tf.cli.console import configure_logging, run_command
 from fusion_tf.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
 from fusion_tf.data.manifest import DataDirectoryError
-from fusion_tf.evaluation.protocol import PROTOCOLS
-from fusion_tf.orchestration.experiment import run_experiment
+from fusion_tf.orchestration.experiment import EvaluationConfig, run_experiment
 from fusion_tf.training.config import CONFIG_FILE, TrainConfig
-from fusion_tf.training.run_folder import CHECKPOINTS
 
 FLAGS = flags.FLAGS
 define_config_flags(TrainConfig)
+define_config_flags(EvaluationConfig)
 flags.DEFINE_enum("experiment", None, list(EXPERIMENTS), "A configuration in fusion_tf/configs.")
 flags.DEFINE_bool("smoke", False, "The experiment's smoke variant (tiny model, a few steps).")
-flags.DEFINE_string("test_split", None, "Split evaluated at the end ('' to skip).")
-flags.DEFINE_enum("protocol", None, list(PROTOCOLS), "Recall@K protocol of the end-of-run test.")
-flags.DEFINE_enum(
-    "test_checkpoint", None, list(CHECKPOINTS), "Checkpoint scored on the test split."
-)
 flags.DEFINE_bool("export", True, "Export a SavedModel at the end.")
 
 # Settings a resumed run may change; any other must match the run's saved config.json.
@@ -47,24 +41,13 @@ RESUMABLE = {
     "data_dir",
 }
 
-# How a run is scored at its end unless its experiment or a flag says otherwise.
-DEFAULT_EVALUATION = {"split": "test", "protocol": "all", "checkpoint": "best"}
+
+def evaluation_settings(experiment_evaluation: dict) -> EvaluationConfig:
+    """The end-of-run evaluation: EvaluationConfig's defaults, the experiment's, the flags given."""
+    return EvaluationConfig(**{**experiment_evaluation, **given_values(EvaluationConfig)})
 
 
-def evaluation_settings(experiment_evaluation: dict) -> dict:
-    """The end-of-run evaluation: the defaults, then the experiment's, then the flags given."""
-    evaluation = {**DEFAULT_EVALUATION, **experiment_evaluation}
-    for key, flag in (
-        ("split", "test_split"),
-        ("protocol", "protocol"),
-        ("checkpoint", "test_checkpoint"),
-    ):
-        if FLAGS[flag].value is not None:
-            evaluation[key] = FLAGS[flag].value
-    return evaluation
-
-
-def resolve() -> tuple[TrainConfig, dict | None, dict]:
+def resolve() -> tuple[TrainConfig, dict | None, EvaluationConfig]:
     """The run's TrainConfig, what to build if missing, and the evaluation settings."""
     given = given_values(TrainConfig)
     model_dir = FLAGS.model_dir
@@ -109,14 +92,7 @@ def main(argv: list[str]) -> None:
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     try:
-        run_experiment(
-            config,
-            build,
-            evaluation["split"],
-            evaluation["protocol"],
-            FLAGS.export,
-            evaluation["checkpoint"],
-        )
+        run_experiment(config, build, evaluation, FLAGS.export)
     except DataDirectoryError as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)

@@ -1,8 +1,8 @@
 """Paper configurations: one small config per reported run, each with a smoke variant that CI runs.
 
 A config module has `get_config()` and `get_smoke_config()`, each returning
-{"train": TrainConfig fields, "build": tfrecords_builder options, "evaluation": split, protocol
-and checkpoint}. `fusion-train --dataset=NAME` uses DEFAULT_FOR_DATASET[NAME];
+{"train": TrainConfig fields, "build": tfrecords_builder options, "evaluation": EvaluationConfig
+fields}. `fusion-train --dataset=NAME` uses DEFAULT_FOR_DATASET[NAME];
 `--experiment=NAME` picks one. They live in the package, not in experiments/, so that the
 installed console scripts find them. `reference_results.json` holds the published rows that
 evaluation prints beside ours.

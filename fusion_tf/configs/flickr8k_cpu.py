@@ -17,7 +17,7 @@ from fusion_tf.configs.paper import paper_experiment, smoke_variant
 def get_config() -> dict:
     experiment = paper_experiment("flickr8k", "config2", "flickr_1k")
     experiment["train"].update({"preset": "tiny", "image_size": 112, "epochs": 28})
-    experiment["evaluation"].update({"split": "val", "checkpoint": "latest"})
+    experiment["evaluation"].update({"test_split": "val", "test_checkpoint": "latest"})
     return experiment
 
 

@@ -35,7 +35,7 @@ def paper_experiment(dataset: str, input_config: str, protocol: str) -> dict:
     return {
         "train": {**PAPER_TRAINING, "dataset": dataset, "input_config": input_config},
         "build": {"dataset": dataset},
-        "evaluation": {"split": "test", "protocol": protocol},
+        "evaluation": {"test_split": "test", "protocol": protocol},
     }
 
 

@@ -27,7 +27,7 @@ def get_config() -> dict:
             "epochs": 7,
         },
         "build": {"dataset": "shapes", "num_train": 5000},
-        "evaluation": {"split": "test", "protocol": "all"},
+        "evaluation": {"test_split": "test", "protocol": "all"},
     }
 
 

@@ -10,13 +10,30 @@ import tfrecords_builder
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
 from fusion_tf.evaluation.embeddings import embed_split
+from fusion_tf.evaluation.protocol import PROTOCOLS
 from fusion_tf.evaluation.report import evaluate_embeddings, format_results
 from fusion_tf.orchestration.export_run import export_run
-from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.run_folder import EXPORT_DIR, RESULTS_FILE, restore_model
+from fusion_tf.training.config import TrainConfig, choice
+from fusion_tf.training.run_folder import CHECKPOINTS, EXPORT_DIR, RESULTS_FILE, restore_model
 from fusion_tf.training.trainer import Trainer
 
 logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """How a run is scored when its training ends; its fields are fusion-train flags too.
+
+    Args:
+        test_split: str. Split evaluated at the end ("" to skip).
+        protocol: str. Recall@K protocol of the end-of-run test.
+        test_checkpoint: str. Checkpoint scored on the test split: "best" by validation rsum, or
+            "latest" where the only held-out split is also the one watched during training.
+    """
+
+    test_split: str = "test"
+    protocol: str = choice("all", PROTOCOLS)
+    test_checkpoint: str = choice("best", CHECKPOINTS)
 
 
 def build_data(build: dict, output_dir: str) -> None:
@@ -39,16 +56,16 @@ def build_data(build: dict, output_dir: str) -> None:
 def run_experiment(
     config: TrainConfig,
     build: dict | None = None,
-    test_split: str = "test",
-    protocol: str = "all",
+    evaluation: EvaluationConfig = EvaluationConfig(),
     export: bool = True,
-    checkpoint: str = "best",
 ) -> dict:
     """Trains (resuming if the model dir has checkpoints), then evaluates and exports; returns results.
 
-    `checkpoint` is the one scored on test_split: "best" (by validation rsum) or "latest", for data
-    sets whose only held-out split is also the validation split, where "best" would be tuned on it.
+    `build` holds tfrecords_builder options for a data set built here when missing (the generated
+    one); `evaluation` says which split and checkpoint are scored at the end, and how.
     """
+    test_split, protocol = evaluation.test_split, evaluation.protocol
+    checkpoint = evaluation.test_checkpoint
     start = time.perf_counter()
     logger.info(config.describe())
     if build is not None:

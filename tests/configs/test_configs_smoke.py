@@ -17,6 +17,7 @@ import pytest
 
 from fusion_tf.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
 from fusion_tf.data.sources import DATASETS
+from fusion_tf.orchestration.experiment import EvaluationConfig
 from fusion_tf.training.config import TrainConfig
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -110,6 +111,7 @@ def test_every_data_set_has_a_default_experiment():
         config, smoke = get_experiment(name), get_experiment(name, smoke=True)
         assert config["train"]["dataset"] == smoke["train"]["dataset"]
         TrainConfig(**config["train"])  # every key is a TrainConfig field
+        EvaluationConfig(**config["evaluation"])  # and an EvaluationConfig field
         assert smoke["train"]["max_steps"] > 0
 
 
@@ -161,7 +163,7 @@ def test_smoke_variant_end_to_end(experiment, tmp_path):
     assert (model_dir / "checkpoints").is_dir()
     results = json.loads((model_dir / "results.json").read_text())
     # Runs whose reported split is also watched each epoch must score the last checkpoint.
-    assert results["checkpoint"] == settings["evaluation"].get("checkpoint", "best")
+    assert results["checkpoint"] == settings["evaluation"].get("test_checkpoint", "best")
     result = run("evaluate.py", f"--model_dir={model_dir}", "--split=test", "--protocol=all")
     assert "image-to-text" in result.stdout
     assert (model_dir / "evaluation_test" / "results.md").is_file()
