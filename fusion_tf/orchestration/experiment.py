@@ -68,6 +68,7 @@ def run_experiment(
     checkpoint = evaluation.test_checkpoint
     start = time.perf_counter()
     logger.info(config.describe())
+    logger.info(f"end-of-run evaluation: {evaluation}")
     if build is not None:
         build_data(build, config.data_dir)
     history = Trainer(config).train()
