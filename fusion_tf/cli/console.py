@@ -28,11 +28,13 @@ def configure_logging() -> None:
 
 
 def run_command(main: Callable[[list[str]], None]) -> None:
-    """`app.run(main)`, with --help listing the command's flags however it was started.
+    """`app.run(main)`, with --help showing the command's docstring and flags however it started.
 
-    absl's --help lists the flags of the module named by sys.argv[0]: a console script or an
-    experiments/*.py wrapper, not the fusion_tf.cli module (or the generator) that defined them.
+    absl's --help shows the docstring of __main__ and the flags of the module named by
+    sys.argv[0]: a console script or an experiments/*.py wrapper, not the fusion_tf.cli module
+    (or the generator) that defined them.
     """
+    sys.modules["__main__"].__doc__ = sys.modules[main.__module__].__doc__
     for module, module_flags in flags.FLAGS.flags_by_module_dict().items():
         if module.startswith("fusion_tf."):
             for flag in module_flags:

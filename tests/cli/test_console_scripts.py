@@ -62,3 +62,28 @@ def test_help_lists_the_flags(script, target):
     if module == "fusion_tf.cli.train":
         assert "--input_config: <standard|config2>" in result.stdout
         assert "--mixed_precision: <none|float16|bfloat16>" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "command, script",
+    [
+        (["experiments/train.py"], "fusion-train"),
+        (["experiments/evaluate.py"], "fusion-evaluate"),
+        (["experiments/export.py"], "fusion-export"),
+        (["experiments/search.py"], "fusion-search"),
+        (["-m", "tfrecords_builder"], "fusion-build-tfrecords"),
+    ],
+)
+def test_the_checkout_wrappers_run_the_same_commands(command, script):
+    result = subprocess.run(
+        [sys.executable, *command, "--help"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    assert result.stdout.startswith(f"{script}: ")
+    assert any(line.startswith("  --") for line in result.stdout.splitlines())
