@@ -14,42 +14,16 @@ import sys
 
 from absl import app, flags
 
+from fusion_tf.cli.config_flags import define_config_flags, given_values
 from fusion_tf.cli.console import run_command
 from fusion_tf.data.records import SourceFormatError
-from fusion_tf.data.sources import DATASETS
-from fusion_tf.text import DEFAULT_DIM
 from tfrecords_builder.builder import build
-from tfrecords_builder.config import DEFAULT_MAX_IMAGE_PIXELS, ON_ERROR_CHOICES, BuildConfig
+from tfrecords_builder.config import BuildConfig
 from tfrecords_builder.errors import BuildError
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("dataset", None, DATASETS, "Data set to build.")
-flags.DEFINE_string(
-    "data_dir", None, "Raw data folder (for custom: the caption file or its folder)."
-)
-flags.DEFINE_string(
-    "output_dir", None, "Folder for the shards, encoder/, skipped.jsonl, manifest.json."
-)
-flags.DEFINE_string(
-    "word_vectors",
-    None,
-    "Saved WordVectors folder or word2vec .bin/.txt file to use instead of training Word2Vec on "
-    "the train captions.",
-)
-flags.DEFINE_integer("word_vector_dim", DEFAULT_DIM, "Dimension of trained word vectors.")
-flags.DEFINE_integer("seed", 0, "Word2Vec seed.")
-flags.DEFINE_integer("num_workers", None, "Worker processes (default: os.cpu_count()).")
-flags.DEFINE_integer("images_per_shard", 1000, "Images per TFRecord shard.")
-flags.DEFINE_integer("image_size", 256, "Side of the stored square images (the paper's: 256).")
-flags.DEFINE_integer("jpeg_quality", 95, "Quality of the stored JPEG images.")
-flags.DEFINE_integer(
-    "max_image_pixels", DEFAULT_MAX_IMAGE_PIXELS, "Images with more pixels are skipped unread."
-)
-flags.DEFINE_float(
-    "max_skipped_fraction", 0.01, "Fail when more than this fraction of a split is skipped."
-)
-flags.DEFINE_enum("on_error", "skip", ON_ERROR_CHOICES, "Skip bad input (listed) or stop at it.")
-flags.DEFINE_bool("overwrite", False, "Delete an earlier build in --output_dir and start over.")
+define_config_flags(BuildConfig, exclude=("source_options",))
+# The source options, with the reader they are for in their names.
 flags.DEFINE_string("image_dir", None, "flickr8k, flickr30k, coco: the image folder, if not found.")
 flags.DEFINE_string("delimiter", None, "custom: CSV delimiter (default: found from the header).")
 flags.DEFINE_integer("shapes_seed", None, "shapes: seed of the generated scenes.")
@@ -72,28 +46,13 @@ SOURCE_OPTION_FLAGS = {
 
 
 def config_from_flags() -> BuildConfig:
+    """The BuildConfig of the flags given; the others keep BuildConfig's defaults."""
     source_options = {
         option: FLAGS[flag].value
         for flag, option in SOURCE_OPTION_FLAGS.items()
         if FLAGS[flag].value is not None
     }
-    return BuildConfig(
-        dataset=FLAGS.dataset,
-        output_dir=FLAGS.output_dir,
-        data_dir=FLAGS.data_dir,
-        source_options=source_options,
-        word_vectors=FLAGS.word_vectors,
-        word_vector_dim=FLAGS.word_vector_dim,
-        seed=FLAGS.seed,
-        images_per_shard=FLAGS.images_per_shard,
-        image_size=FLAGS.image_size,
-        jpeg_quality=FLAGS.jpeg_quality,
-        max_image_pixels=FLAGS.max_image_pixels,
-        max_skipped_fraction=FLAGS.max_skipped_fraction,
-        on_error=FLAGS.on_error,
-        num_workers=FLAGS.num_workers,
-        overwrite=FLAGS.overwrite,
-    )
+    return BuildConfig(**given_values(BuildConfig), source_options=source_options)
 
 
 def main(argv: list[str]) -> None:

@@ -1,13 +1,15 @@
 """Command-line flags generated from a config dataclass: a setting is declared once, as a field.
 
-Each field becomes a flag of its name: its type picks the flag kind (bool, int, float, str), a
-`choices` entry in its metadata makes it an enum, and its help is the field's entry in the class
-docstring's Args section (`name: type. Meaning.`). Flags default to None, so a command line can
-tell the settings given from those left to an experiment or to the dataclass default.
+Each field becomes a flag of its name: its type picks the flag kind (bool, int, float, str, or
+one of them or None), a `choices` entry in its metadata makes it an enum, and its help is the
+field's entry in the class docstring's Args section (`name: type. Meaning.`). Flags default to
+None, so a command line can tell the settings given from those left to an experiment or to the
+dataclass default.
 """
 
 import dataclasses
 import re
+import types
 import typing
 
 from absl import flags
@@ -42,26 +44,38 @@ def docstring_arguments(cls: type) -> dict[str, str]:
     return arguments
 
 
-def define_config_flags(cls: type, flag_values: flags.FlagValues = flags.FLAGS) -> list[str]:
-    """Defines one flag per field of the dataclass `cls`; returns their names.
+def _flag_kind(annotation):
+    """The type a flag parses: the annotation, or X for `X | None`."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        kinds = [kind for kind in typing.get_args(annotation) if kind is not type(None)]
+        return kinds[0] if len(kinds) == 1 else annotation
+    return annotation
+
+
+def define_config_flags(
+    cls: type, flag_values: flags.FlagValues = flags.FLAGS, exclude: tuple[str, ...] = ()
+) -> list[str]:
+    """Defines one flag per field of the dataclass `cls`, but those in `exclude`; returns their names.
 
     Raises:
         TypeError: a field's type has no flag kind, or its docstring entry is missing.
     """
     helps = docstring_arguments(cls)
-    types = typing.get_type_hints(cls)
+    annotations = typing.get_type_hints(cls)
     names = []
     for field in dataclasses.fields(cls):
+        if field.name in exclude:
+            continue
         if field.name not in helps:
             raise TypeError(f"{cls.__name__}.{field.name} has no entry in the docstring's Args")
-        kind = types[field.name]
+        kind = _flag_kind(annotations[field.name])
         if kind not in _DEFINE_BY_TYPE:
             raise TypeError(f"{cls.__name__}.{field.name}: no flag kind for type {kind}")
         default = field.default
         if default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
             default = field.default_factory()
         help_text = helps[field.name]
-        if default is not dataclasses.MISSING:
+        if default is not dataclasses.MISSING and "Defaults to" not in help_text:
             help_text += f" {cls.__name__} default: {default!r}."
         choices = field.metadata.get("choices")
         if choices is not None:

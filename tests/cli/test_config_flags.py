@@ -91,3 +91,17 @@ def test_a_run_saved_before_the_renames_still_loads(tmp_path):
     (tmp_path / "config.json").write_text('{"config": "config2", "model": "tiny"}')
     loaded = TrainConfig.load(tmp_path)
     assert (loaded.input_config, loaded.preset) == ("config2", "tiny")
+
+
+def test_build_config_flags_cover_optional_fields_and_leave_out_the_excluded():
+    from fusion_tf.data.sources import DATASETS
+    from tfrecords_builder.config import BuildConfig
+
+    flag_values = flags.FlagValues()
+    define_config_flags(BuildConfig, flag_values, exclude=("source_options",))
+    flag_values(["program", "--dataset=custom", "--output_dir=out", "--num_workers=2"])
+    assert "source_options" not in flag_values
+    assert flag_values["dataset"].parser.enum_values == list(DATASETS)
+    config = BuildConfig(**given_values(BuildConfig, flag_values))
+    assert (config.dataset, config.output_dir, config.num_workers) == ("custom", "out", 2)
+    assert config.jpeg_quality == BuildConfig.jpeg_quality  # not given: the dataclass default
