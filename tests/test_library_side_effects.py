@@ -79,3 +79,26 @@ def test_export_and_trainer_need_neither_matplotlib_scikit_learn_nor_faiss(tmp_p
         """
     )
     assert result.stdout.strip().endswith("[]")
+
+
+@pytest.mark.slow
+def test_export_and_trainer_load_nothing_heavy_beyond_what_keras_loads(tmp_path, write_shards):
+    write_shards(tmp_path, {"train": 8, "val": 3})
+    result = run_python(
+        f"""
+        import json, sys
+        import keras
+
+        by_keras = sorted(name for name in {HEAVY!r} if name in sys.modules)
+        import fusion_tf.export
+        from fusion_tf.training.config import TrainConfig
+        from fusion_tf.training.trainer import Trainer
+
+        Trainer(TrainConfig(data_dir={str(tmp_path)!r}, model_dir={str(tmp_path / "run")!r},
+                            preset="tiny", image_size=75, images_per_batch=4, epochs=1))
+        after = sorted(name for name in {HEAVY!r} if name in sys.modules)
+        print(json.dumps([by_keras, after]))
+        """
+    )
+    by_keras, after = json.loads(result.stdout.strip().splitlines()[-1])
+    assert after == by_keras and "faiss" not in after
