@@ -54,12 +54,26 @@ def test_importing_the_search_index_leaves_the_faiss_logger_alone():
     assert result.stdout.strip().endswith("True")
 
 
+def export_and_trainer(data_dir: pathlib.Path) -> str:
+    """Python that imports the exporter and constructs a Trainer on the tiny shards in data_dir."""
+    return textwrap.dedent(
+        f"""
+        import fusion_tf.export
+        from fusion_tf.training.config import TrainConfig
+        from fusion_tf.training.trainer import Trainer
+
+        Trainer(TrainConfig(data_dir={str(data_dir)!r}, model_dir={str(data_dir / "run")!r},
+                            preset="tiny", image_size=75, images_per_batch=4, epochs=1))
+        """
+    )
+
+
 @pytest.mark.slow
 def test_export_and_trainer_need_neither_matplotlib_scikit_learn_nor_faiss(tmp_path, write_shards):
     # Keras 3 itself imports matplotlib and scikit-learn when they are installed, so the check is
     # that fusion_tf works where they cannot be imported at all, not what sys.modules holds.
     write_shards(tmp_path, {"train": 8, "val": 3})
-    result = run_python(
+    refuse = textwrap.dedent(
         f"""
         import importlib.abc, sys
 
@@ -69,36 +83,21 @@ def test_export_and_trainer_need_neither_matplotlib_scikit_learn_nor_faiss(tmp_p
                     raise ImportError(f"{{name}} refused by the test")
 
         sys.meta_path.insert(0, Refuse())
-        import fusion_tf.export
-        from fusion_tf.training.config import TrainConfig
-        from fusion_tf.training.trainer import Trainer
-
-        Trainer(TrainConfig(data_dir={str(tmp_path)!r}, model_dir={str(tmp_path / "run")!r},
-                            preset="tiny", image_size=75, images_per_batch=4, epochs=1))
-        print(sorted(name for name in {HEAVY!r} if name in sys.modules))
         """
     )
+    report = f"print(sorted(name for name in {HEAVY!r} if name in sys.modules))\n"
+    result = run_python(refuse + export_and_trainer(tmp_path) + report)
     assert result.stdout.strip().endswith("[]")
 
 
 @pytest.mark.slow
 def test_export_and_trainer_load_nothing_heavy_beyond_what_keras_loads(tmp_path, write_shards):
     write_shards(tmp_path, {"train": 8, "val": 3})
+    loaded = f"sorted(name for name in {HEAVY!r} if name in sys.modules)"
     result = run_python(
-        f"""
-        import json, sys
-        import keras
-
-        by_keras = sorted(name for name in {HEAVY!r} if name in sys.modules)
-        import fusion_tf.export
-        from fusion_tf.training.config import TrainConfig
-        from fusion_tf.training.trainer import Trainer
-
-        Trainer(TrainConfig(data_dir={str(tmp_path)!r}, model_dir={str(tmp_path / "run")!r},
-                            preset="tiny", image_size=75, images_per_batch=4, epochs=1))
-        after = sorted(name for name in {HEAVY!r} if name in sys.modules)
-        print(json.dumps([by_keras, after]))
-        """
+        f"import json, sys\nimport keras\n\nby_keras = {loaded}\n"
+        + export_and_trainer(tmp_path)
+        + f"print(json.dumps([by_keras, {loaded}]))\n"
     )
     by_keras, after = json.loads(result.stdout.strip().splitlines()[-1])
     assert after == by_keras and "faiss" not in after
