@@ -1,4 +1,4 @@
-"""Installs fusion_tf, the TFRecord builder and the command-line entry points."""
+"""Installs fusion_tf, the TFRecord builder and the console scripts; experiments/ is not installed."""
 
 import pathlib
 
@@ -14,9 +14,8 @@ setup(
     long_description=pathlib.Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
-    packages=find_packages(
-        include=["fusion_tf", "fusion_tf.*", "tfrecords_builder", "experiments", "experiments.*"]
-    ),
+    packages=find_packages(include=["fusion_tf", "fusion_tf.*", "tfrecords_builder"]),
+    package_data={"fusion_tf.configs": ["reference_results.json"]},
     install_requires=[
         "tensorflow>=2.16",
         "tensorboard>=2.16",
@@ -38,8 +37,12 @@ setup(
     },
     entry_points={
         "console_scripts": [
-            "fusion-encode-caption=experiments.encode_caption:run",
-            "fusion-build-tfrecords=tfrecords_builder.__main__:run",
+            "fusion-train=fusion_tf.cli.train:run",
+            "fusion-evaluate=fusion_tf.cli.evaluate:run",
+            "fusion-export=fusion_tf.cli.export:run",
+            "fusion-search=fusion_tf.cli.search:run",
+            "fusion-encode-caption=fusion_tf.cli.encode_caption:run",
+            "fusion-build-tfrecords=fusion_tf.cli.build_tfrecords:run",
         ],
     },
 )

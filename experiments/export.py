@@ -1,58 +1,6 @@
-"""Exports a training run as a SavedModel that embeds raw JPEG/PNG bytes and raw caption strings.
+"""Exports a run as a SavedModel: the same command as fusion-export, fusion_tf/cli/export.py."""
 
-    python experiments/export.py --model_dir=runs/flickr8k
-    python experiments/export.py --model_dir=runs/flickr8k --export_dir=serving/fusion/1 --checkpoint=latest
-
-Prints the run's configuration, writes the SavedModel (replacing an earlier export in that
-folder) and prints its signatures. Serving it needs only TensorFlow: `tf.saved_model.load`, or
-TF Serving with --model_base_path at a folder whose numbered subfolders are exports.
-"""
-
-import pathlib
-
-from absl import app, flags, logging
-
-from fusion_tf.export import CHECKPOINTS, export_saved_model, read_export_info
-from fusion_tf.training.config import CONFIG_FILE, TrainConfig
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "The training run folder.", required=True)
-flags.DEFINE_string("export_dir", None, "Where to write the SavedModel (default MODEL_DIR/export).")
-flags.DEFINE_enum("checkpoint", "best", list(CHECKPOINTS), "Best by validation rsum, or latest.")
-
-
-def describe_signatures(info: dict) -> str:
-    lines = []
-    for name, signature in info["signatures"].items():
-        lines.append(f"  {name}:")
-        for kind in ("inputs", "outputs"):
-            for tensor, meaning in signature[kind].items():
-                lines.append(f"    {kind[:-1]:<6} {tensor:<24} {meaning}")
-    return "\n".join(lines)
-
-
-def main(argv: list[str]) -> None:
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    if not (pathlib.Path(FLAGS.model_dir) / CONFIG_FILE).is_file():
-        raise app.UsageError(
-            f"--model_dir={FLAGS.model_dir} is not a training run: no {CONFIG_FILE}"
-        )
-    # TensorFlow's INFO lines while saving (captured inputs renamed) say nothing to act on.
-    logging.set_verbosity(logging.WARNING)
-    print(TrainConfig.load(FLAGS.model_dir).describe(), flush=True)
-    export_dir = export_saved_model(FLAGS.model_dir, FLAGS.export_dir, FLAGS.checkpoint)
-    info = read_export_info(export_dir)
-    stored = info["stored_image"]
-    print(
-        f"wrote {export_dir} from the {FLAGS.checkpoint} checkpoint of {FLAGS.model_dir}\n"
-        f"photos: converted like the builder ({stored['size']} px JPEG at quality "
-        f"{stored['jpeg_quality']}, settings from the {info['source']['stored_image_settings_from']}), "
-        f"then {info['image_size']} px, {info['standardization']} standardisation\n"
-        f"captions: {info['vocabulary_size']} words, {info['caption_capacity']} per canvas\n"
-        f"signatures (saved_model_cli show --dir {export_dir} --all):\n{describe_signatures(info)}"
-    )
-
+from fusion_tf.cli.export import run
 
 if __name__ == "__main__":
-    app.run(main)
+    run()

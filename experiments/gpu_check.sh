@@ -19,7 +19,9 @@ out=${OUT:-gpu_check_out}
 carry=${GPU_CHECK_DATA:-.gpu_check}
 mkdir -p "$out"
 report="$out/gpu_check.md"
-export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" TF_CPP_MIN_LOG_LEVEL=2
+# Every Python command runs with -m from the checkout's root, which puts the checkout first on
+# sys.path: no PYTHONPATH, whether or not the project is installed.
+export TF_CPP_MIN_LOG_LEVEL=2
 
 if ! "$python" -c "import tensorflow" 2>/dev/null; then
   echo "gpu_check: TensorFlow is not importable by $python; install the project first" >&2
@@ -54,11 +56,11 @@ fi
 if [[ $mode == full ]]; then
   bench=(--cases=facenet:256 --facenet_images_per_batch=45 --xla=off,on --min_seconds=20)
   precisions=(none float16 bfloat16)
-  burst=(--model=facenet --image_size=256 --images_per_batch=45 --max_steps=150 --mixed_precision=float16)
+  burst=(--preset=facenet --image_size=256 --images_per_batch=45 --max_steps=150 --mixed_precision=float16)
 else
   bench=(--cases=tiny:80 --tiny_images_per_batch=4 --xla=off --steps=1 --min_seconds=0 --matmul_size=512 --noprofile_flops)
   precisions=(none)
-  burst=(--model=tiny --image_size=80 --images_per_batch=4 --max_steps=3)
+  burst=(--preset=tiny --image_size=80 --images_per_batch=4 --max_steps=3)
 fi
 
 for precision in "${precisions[@]}"; do
@@ -69,7 +71,7 @@ for precision in "${precisions[@]}"; do
 done
 
 echo "## Training burst on carried Flickr8k photos" >> "$report"
-"$python" experiments/train.py --dataset=custom --data_dir="$carry/shards" --model_dir="$out/burst" \
+"$python" -m fusion_tf.cli.train --dataset=custom --data_dir="$carry/shards" --model_dir="$out/burst" \
   --epochs=1000 --test_split=val --noexport --log_every_steps=10 "${burst[@]}" 2>&1 \
   | grep -E "^(step|validation|  (image|text)-to|  rsum|[0-9]+ images)" | tee -a "$report"
 echo "gpu_check: figures in $report"

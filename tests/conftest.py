@@ -54,7 +54,7 @@ def _write_shards(directory, images_per_split=None, caption_counts=None, dataset
     words = ["red", "green", "blue", "square", "circle", "small", "big"]
     vectors = text.WordVectors(words, np.random.default_rng(0).normal(size=(len(words), 6)))
     encoder = text.TextImageEncoder(vectors)
-    encoder.save(directory / schema.ENCODER_DIR)
+    encoder.save(directory / schema.BUILD_ENCODER_DIR)
     manifest = {"dataset": dataset, "splits": {}, "num_classes": images_per_split["train"]}
     rng = np.random.default_rng(1)
     for split, count in images_per_split.items():

@@ -1,6 +1,6 @@
 """Offline builder: raw image-caption data sets to sharded TFRecords.
 
-    python -m tfrecords_builder --dataset=flickr8k --data_dir=RAW --output_dir=OUT
+    fusion-build-tfrecords --dataset=flickr8k --data_dir=RAW --output_dir=OUT
 
 or, from Python (training builds the `shapes` data set this way when it is missing):
 

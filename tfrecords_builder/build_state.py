@@ -15,7 +15,7 @@ import pathlib
 import shutil
 from collections.abc import Iterator
 
-from fusion_tf.data.schema import ENCODER_DIR, MANIFEST_FILE, SKIPPED_FILE, parse_shard_name
+from fusion_tf.data.schema import BUILD_ENCODER_DIR, MANIFEST_FILE, SKIPPED_FILE, parse_shard_name
 from tfrecords_builder.atomic_files import write_json_atomically
 from tfrecords_builder.errors import BuildError
 
@@ -32,7 +32,9 @@ def shard_files(output_dir: str | os.PathLike) -> list[pathlib.Path]:
 def build_outputs(output_dir: str | os.PathLike) -> list[pathlib.Path]:
     """Everything a build writes in output_dir that exists now (other files are never touched)."""
     output_dir = pathlib.Path(output_dir)
-    named = [output_dir / name for name in (MANIFEST_FILE, SKIPPED_FILE, ENCODER_DIR, STATE_DIR)]
+    named = [
+        output_dir / name for name in (MANIFEST_FILE, SKIPPED_FILE, BUILD_ENCODER_DIR, STATE_DIR)
+    ]
     return [path for path in named if path.exists()] + shard_files(output_dir)
 
 

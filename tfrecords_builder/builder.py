@@ -29,8 +29,15 @@ import sys
 
 import tqdm
 
+from fusion_tf.data.manifest import DataDirectoryError, read_manifest
 from fusion_tf.data.records import SPLITS, Problem
-from fusion_tf.data.schema import ENCODER_DIR, NO_CLASS, SKIPPED_FILE, make_example, shard_name
+from fusion_tf.data.schema import (
+    BUILD_ENCODER_DIR,
+    NO_CLASS,
+    SKIPPED_FILE,
+    make_example,
+    shard_name,
+)
 from fusion_tf.data.sources import open_source
 from fusion_tf.text import TextImageEncoder, WordVectors, load_word2vec_format, train_word_vectors
 from tfrecords_builder import worker
@@ -43,7 +50,7 @@ from tfrecords_builder.build_state import (
 )
 from tfrecords_builder.config import BuildConfig
 from tfrecords_builder.errors import BuildError
-from tfrecords_builder.manifest import make_manifest, missing_files, read_manifest, write_manifest
+from tfrecords_builder.manifest import make_manifest, missing_files, write_manifest
 from tfrecords_builder.scan import SourceScan, planned_records, problem_message, scan_source
 from tfrecords_builder.shard_writer import ShardWriter
 from tfrecords_builder.skipped_items import check_skipped_fraction, write_skipped_file
@@ -115,7 +122,7 @@ def _word_vectors(config: BuildConfig, scan: SourceScan) -> WordVectors:
 
 def _prepare_encoder(config: BuildConfig, scan: SourceScan, state: BuildState) -> TextImageEncoder:
     """The encoder saved in OUT/encoder, made (and saved) now unless this build already did."""
-    encoder_dir = pathlib.Path(config.output_dir) / ENCODER_DIR
+    encoder_dir = pathlib.Path(config.output_dir) / BUILD_ENCODER_DIR
     if encoder_dir.is_dir():  # saved by this build before it was interrupted
         return TextImageEncoder.load(encoder_dir)
     vectors = _word_vectors(config, scan)
@@ -242,7 +249,7 @@ def _write_shards(
         config.num_workers,
         mp_context=multiprocessing.get_context(_START_METHOD),
         initializer=worker.initialize,
-        initargs=(str(state.output_dir / ENCODER_DIR), settings),
+        initargs=(str(state.output_dir / BUILD_ENCODER_DIR), settings),
     )
     progress = tqdm.tqdm(
         total=total, unit=" images", desc=f"writing {config.dataset} shards", file=sys.stderr
@@ -327,7 +334,10 @@ def build(config: BuildConfig) -> dict:
     with locked(output_dir):
         if config.overwrite:
             remove_build_outputs(output_dir)
-        manifest = read_manifest(output_dir)
+        try:
+            manifest = read_manifest(output_dir)
+        except DataDirectoryError:  # none yet: not a finished build
+            manifest = None
         if manifest is not None:
             _check_settings(manifest["config"], config, "a finished build")
             missing = missing_files(output_dir)

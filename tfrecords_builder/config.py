@@ -1,4 +1,8 @@
-"""BuildConfig: everything that says what a build writes, and how it runs."""
+"""BuildConfig: everything that says what a build writes, and how it runs.
+
+Its fields are fusion-build-tfrecords' flags too (fusion_tf.cli.config_flags): a field's meaning is
+its docstring entry, its choices the `choices` in its metadata.
+"""
 
 import dataclasses
 import os
@@ -55,7 +59,7 @@ class BuildConfig:
         overwrite: bool. Delete an earlier build in output_dir and start over. Defaults to False.
     """
 
-    dataset: str
+    dataset: str = dataclasses.field(metadata={"choices": DATASETS})
     output_dir: str
     data_dir: str | None = None
     source_options: dict = dataclasses.field(default_factory=dict)
@@ -67,7 +71,7 @@ class BuildConfig:
     jpeg_quality: int = 95
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
     max_skipped_fraction: float = 0.01
-    on_error: str = "skip"
+    on_error: str = dataclasses.field(default="skip", metadata={"choices": ON_ERROR_CHOICES})
     num_workers: int | None = None
     overwrite: bool = False
 

@@ -21,8 +21,8 @@ import re
 import cv2
 import numpy as np
 
-JPEG_SIGNATURE = b"\xff\xd8\xff"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE
+
 # Start-of-frame markers carry the image size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 _JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _JPEG_STANDALONE_MARKERS = frozenset([0x01, *range(0xD0, 0xD8)])

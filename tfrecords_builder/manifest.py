@@ -11,12 +11,12 @@ skipped per split, those without a split, and the lines of skipped.jsonl.
 
 import datetime
 import hashlib
-import json
 import os
 import pathlib
 
+from fusion_tf.data.manifest import DataDirectoryError, read_manifest
 from fusion_tf.data.records import SPLITS
-from fusion_tf.data.schema import ENCODER_DIR, MANIFEST_FILE, SKIPPED_FILE
+from fusion_tf.data.schema import BUILD_ENCODER_DIR, MANIFEST_FILE, SKIPPED_FILE
 from fusion_tf.text import EncodingStatistics, TextImageEncoder
 from tfrecords_builder.atomic_files import write_json_atomically
 from tfrecords_builder.config import BuildConfig
@@ -64,7 +64,7 @@ def make_manifest(
             "max_image_pixels": config.max_image_pixels,
         },
         "encoder": {
-            "dir": ENCODER_DIR,
+            "dir": BUILD_ENCODER_DIR,
             "layout": encoder.layout.to_config(),
             "capacity": encoder.capacity,
             "vocabulary_size": len(encoder.vectors),
@@ -79,15 +79,6 @@ def write_manifest(output_dir: str | os.PathLike, manifest: dict) -> None:
     write_json_atomically(pathlib.Path(output_dir) / MANIFEST_FILE, manifest)
 
 
-def read_manifest(output_dir: str | os.PathLike) -> dict | None:
-    """The manifest of output_dir, or None if there is none (or it cannot be parsed)."""
-    path = pathlib.Path(output_dir) / MANIFEST_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def _sha256(path: pathlib.Path) -> str:
     checksum = hashlib.sha256()
     with open(path, "rb") as file:
@@ -99,10 +90,11 @@ def _sha256(path: pathlib.Path) -> str:
 def missing_files(output_dir: str | os.PathLike, verify_checksums: bool = False) -> list[str]:
     """What a complete build in output_dir lacks: absent or changed files listed by its manifest."""
     output_dir = pathlib.Path(output_dir)
-    manifest = read_manifest(output_dir)
-    if manifest is None:
+    try:
+        manifest = read_manifest(output_dir)
+    except DataDirectoryError:  # no manifest, or one that does not parse
         return [MANIFEST_FILE]
-    missing = [] if (output_dir / ENCODER_DIR).is_dir() else [ENCODER_DIR]
+    missing = [] if (output_dir / BUILD_ENCODER_DIR).is_dir() else [BUILD_ENCODER_DIR]
     try:
         shards = [shard for split in SPLITS for shard in manifest["splits"][split]["shards"]]
     except (KeyError, TypeError):

@@ -160,11 +160,16 @@ def main(argv):
         for name, function in stage_functions(size).items():
             images = stage_rate(files, function, images_per_batch)
             rows.append((name, images, images * samples_per_image))
-        for config, batches in (("standard", FLAGS.batches), ("config2", FLAGS.batches // 2)):
-            pipeline_config = pipeline.PipelineConfig(size, images_per_batch, config=config)
+        for input_config, batches in (
+            ("standard", FLAGS.batches),
+            ("config2", FLAGS.batches // 2),
+        ):
+            pipeline_config = pipeline.PipelineConfig(
+                size, images_per_batch, input_config=input_config
+            )
             samples = pipeline_rate(data_dir, pipeline_config, batches)
             name = (
-                f"pipeline {config}, {size} px, {images_per_batch} x "
+                f"pipeline {input_config}, {size} px, {images_per_batch} x "
                 f"{pipeline_config.samples_per_image} samples"
             )
             rows.append((name, samples / pipeline_config.samples_per_image, samples))

@@ -66,8 +66,8 @@ def main(argv):
 
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from experiments.encode_caption import read_caption_file
     from fusion_tf import text
+    from fusion_tf.cli.encode_caption import read_caption_file
 
     captions = read_caption_file(pathlib.Path(FLAGS.captions))
     encoder = text.TextImageEncoder(text.train_word_vectors(captions, seed=0))

@@ -38,6 +38,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from experiments.bench import harness
+from fusion_tf.training.precision import MIXED_PRECISION
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("cases", ["facenet:160", "facenet:256", "tiny:80"], "preset:image_size cases.")
@@ -48,9 +49,7 @@ flags.DEFINE_integer(
 flags.DEFINE_integer("tiny_images_per_batch", 45, "Images per tiny batch (x6 samples).")
 flags.DEFINE_integer("steps", 3, "Timed train steps per case at least.")
 flags.DEFINE_float("min_seconds", 10.0, "Timed steps go on until this many seconds passed.")
-flags.DEFINE_enum(
-    "mixed_precision", "none", ["none", "float16", "bfloat16"], "TrainConfig.mixed_precision."
-)
+flags.DEFINE_enum("mixed_precision", "none", MIXED_PRECISION, "TrainConfig.mixed_precision.")
 flags.DEFINE_integer("matmul_size", 4096, "Side N of the baseline matrix product.")
 flags.DEFINE_integer("matmul_repeats", 5, "Timed matrix products; the best counts.")
 flags.DEFINE_integer("intra_op_threads", 0, "TensorFlow intra-op threads (0: its default).")

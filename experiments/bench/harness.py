@@ -80,12 +80,12 @@ class StepTiming:
 def make_trainer(
     data_dir: str,
     model_dir: str,
-    model: str,
+    preset: str,
     image_size: int,
     images_per_batch: int,
     jit_compile: bool = False,
     mixed_precision: str = "none",
-    config: str = "standard",
+    input_config: str = "standard",
 ):
     """A Trainer on built shards; timing its step writes nothing to model_dir."""
     from fusion_tf.training.config import TrainConfig
@@ -95,8 +95,8 @@ def make_trainer(
         dataset=_built_dataset(data_dir),
         data_dir=data_dir,
         model_dir=model_dir,
-        config=config,
-        model=model,
+        input_config=input_config,
+        preset=preset,
         image_size=image_size,
         images_per_batch=images_per_batch,
         jit_compile=jit_compile,

@@ -2,8 +2,6 @@
 
 from fusion_tf.data.manifest import DataDirectoryError, encoder_dir, read_manifest, split_files
 from fusion_tf.data.pipeline import (
-    CAPTION,
-    PHOTO,
     PipelineConfig,
     evaluation_captions,
     evaluation_photos,
@@ -12,8 +10,6 @@ from fusion_tf.data.pipeline import (
 )
 
 __all__ = [
-    "CAPTION",
-    "PHOTO",
     "DataDirectoryError",
     "PipelineConfig",
     "encoder_dir",

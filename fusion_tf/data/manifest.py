@@ -18,7 +18,7 @@ def read_manifest(data_dir: str | os.PathLike) -> dict:
     if not path.is_file():
         raise DataDirectoryError(
             f"{data_dir} holds no complete build ({schema.MANIFEST_FILE} is missing). Build it with:\n"
-            f"  python -m tfrecords_builder --dataset=NAME --data_dir=RAW --output_dir={data_dir}"
+            f"  fusion-build-tfrecords --dataset=NAME --data_dir=RAW --output_dir={data_dir}"
         )
     try:
         return json.loads(path.read_text())
@@ -48,4 +48,4 @@ def split_files(data_dir: str | os.PathLike, split: str, manifest: dict | None =
 
 def encoder_dir(data_dir: str | os.PathLike) -> pathlib.Path:
     """Where the build saved its word vectors and encoder layout."""
-    return pathlib.Path(data_dir) / schema.ENCODER_DIR
+    return pathlib.Path(data_dir) / schema.BUILD_ENCODER_DIR

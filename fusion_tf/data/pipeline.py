@@ -15,9 +15,10 @@ import tensorflow as tf
 
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
+from fusion_tf.modality import CAPTION, PHOTO
 
-PHOTO, CAPTION = 0, 1
-CONFIGS = {"standard": 1, "config2": 2}  # how many times each modality appears per image
+# The paper's input configurations: how many times each modality appears per image.
+INPUT_CONFIGS = {"standard": 1, "config2": 2}
 STANDARDIZATIONS = ("fixed", "per_image")
 # "none": the paper's photos (config-2 adds their flip); "crop": a random resized crop of each
 # photo view; "crop_color": that and colour jitter (SimCLR's, milder).
@@ -33,8 +34,8 @@ class PipelineConfig:
         images_per_batch: int. Images (classes) per global batch; the paper uses 45.
         captions_per_image: int. Captions used per image: the first ones at evaluation, cycled
             when an image has fewer. Defaults to 5.
-        config: str. "standard" (image + 5 captions) or "config2" (+ flipped image and 5 caption
-            crops). Defaults to "standard".
+        input_config: str. The paper's input configuration: "standard" (image + 5 captions) or
+            "config2" (+ flipped image and 5 caption crops). Defaults to "standard".
         standardization: str. "fixed", (x - 127.5) / 128, or facenet's "per_image" mean and
             variance. Defaults to "fixed", which keeps a word's colour the same in every caption.
         crop_size: int. Side of config-2's random caption crops, on the 256 canvas. Defaults to 227.
@@ -46,15 +47,17 @@ class PipelineConfig:
     image_size: int = 160
     images_per_batch: int = 45
     captions_per_image: int = 5
-    config: str = "standard"
+    input_config: str = "standard"
     standardization: str = "fixed"
     crop_size: int = 227
     shuffle_buffer: int = 2048
     photo_augmentation: str = "none"
 
     def __post_init__(self):
-        if self.config not in CONFIGS:
-            raise ValueError(f"config={self.config!r}: use one of {sorted(CONFIGS)}")
+        if self.input_config not in INPUT_CONFIGS:
+            raise ValueError(
+                f"input_config={self.input_config!r}: use one of {sorted(INPUT_CONFIGS)}"
+            )
         if self.standardization not in STANDARDIZATIONS:
             raise ValueError(
                 f"standardization={self.standardization!r}: use one of {STANDARDIZATIONS}"
@@ -68,7 +71,7 @@ class PipelineConfig:
 
     @property
     def samples_per_image(self) -> int:
-        return CONFIGS[self.config] * (1 + self.captions_per_image)
+        return INPUT_CONFIGS[self.input_config] * (1 + self.captions_per_image)
 
 
 def standardize(images: tf.Tensor, method: str = "fixed") -> tf.Tensor:
@@ -152,7 +155,7 @@ def training_sample(serialized: tf.Tensor, config: PipelineConfig) -> dict[str, 
     first = augment_photo(photo, size, config.photo_augmentation)
     photos = [first[tf.newaxis]]
     caption_views = [resize(captions, size)]
-    if config.config == "config2":
+    if config.input_config == "config2":
         # Its own random view when augmenting, so the two photos of an image differ in more than
         # the flip.
         second = first

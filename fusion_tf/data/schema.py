@@ -19,7 +19,8 @@ NO_CLASS = -1  # val and test images are not training classes
 
 MANIFEST_FILE = "manifest.json"
 SKIPPED_FILE = "skipped.jsonl"
-ENCODER_DIR = "encoder"  # word vectors and layout, read by training and export
+# The build's word vectors and layout; a training run keeps a copy (run_folder.RUN_ENCODER_DIR).
+BUILD_ENCODER_DIR = "encoder"
 
 _SHARD_PATTERN = re.compile(r"^(?P<split>[a-z]+)-(?P<index>\d{5})-of-(?P<count>\d{5})\.tfrecord$")
 
@@ -104,7 +105,7 @@ __all__ = [
     "CAPTION_IMAGE",
     "CAPTION_TEXT",
     "CLASS",
-    "ENCODER_DIR",
+    "BUILD_ENCODER_DIR",
     "FEATURES",
     "IMAGE",
     "IMAGE_ID",

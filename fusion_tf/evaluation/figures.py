@@ -10,13 +10,13 @@ from matplotlib.figure import Figure
 from sklearn.manifold import TSNE
 
 from fusion_tf.evaluation.captions import caption_texts_in_row_order, check_caption_to_image
-from fusion_tf.evaluation.similarity import l2_normalize, top_k
-from fusion_tf.search.contact_sheet import (
+from fusion_tf.evaluation.contact_sheet import (
     ImageSource,
     SheetCell,
     load_thumbnail,
     write_contact_sheet,
 )
+from fusion_tf.evaluation.similarity import l2_normalize, top_k
 
 TEXT_COLOR = "red"
 IMAGE_COLOR = "blue"

@@ -10,6 +10,7 @@ from fusion_tf.evaluation.similarity import DEFAULT_CHUNK_SIZE
 
 # Number of test images each protocol expects; None accepts any number.
 PROTOCOL_IMAGES = {"flickr_1k": 1000, "coco_1k": 5000, "coco_5k": 5000, "all": None}
+PROTOCOLS = tuple(PROTOCOL_IMAGES)  # the choices of every --protocol flag
 COCO_FOLDS = 5
 
 

@@ -2,27 +2,23 @@
 
 from fusion_tf.export.opencv_resize import resize_like_opencv
 from fusion_tf.export.saved_model import (
-    CHECKPOINTS,
-    EXPORT_DIR,
     EXPORT_INFO_FILE,
     SIGNATURES,
     export_model,
-    export_saved_model,
     read_export_info,
+    stored_image_settings,
 )
 from fusion_tf.export.serving_module import FusionServingModule
 from fusion_tf.export.stored_jpeg import StoredImageSettings, stored_jpeg
 
 __all__ = [
-    "CHECKPOINTS",
-    "EXPORT_DIR",
     "EXPORT_INFO_FILE",
     "SIGNATURES",
     "FusionServingModule",
     "StoredImageSettings",
     "export_model",
-    "export_saved_model",
     "read_export_info",
     "resize_like_opencv",
+    "stored_image_settings",
     "stored_jpeg",
 ]

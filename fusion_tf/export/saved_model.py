@@ -1,7 +1,9 @@
-"""Writes a SavedModel of a trained run, with a JSON file describing its inputs, beside its variables.
+"""Writes a SavedModel of a model and its caption encoder, with a JSON file describing its inputs.
 
 The SavedModel needs only TensorFlow to serve (TF Serving, `tf.saved_model.load`): the caption
 vocabulary and visual words are saved inside it, and every preprocessing step is a TensorFlow op.
+The exporter knows a model, an encoder and their input settings, nothing of training; exporting a
+training run's checkpoint is `fusion_tf.orchestration.export_run`.
 """
 
 import dataclasses
@@ -18,12 +20,8 @@ from fusion_tf.export.serving_module import FusionServingModule
 from fusion_tf.export.stored_jpeg import StoredImageSettings
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.text.encoder import TextImageEncoder
-from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.trainer import ENCODER_DIR, restore_model
 
 EXPORT_INFO_FILE = "fusion_tf_export.json"
-EXPORT_DIR = "export"  # default export folder inside a run
-CHECKPOINTS = ("best", "latest")
 
 SIGNATURES = {
     "embed_image": {
@@ -128,7 +126,7 @@ def read_export_info(export_dir: str | os.PathLike) -> dict:
     return json.loads(path.read_text())
 
 
-def _stored_image_settings(data_dir: str) -> tuple[StoredImageSettings, str]:
+def stored_image_settings(data_dir: str | os.PathLike) -> tuple[StoredImageSettings, str]:
     """The build's photo settings from its manifest, or the builder's defaults; and which it was."""
     try:
         manifest = manifest_lib.read_manifest(data_dir)
@@ -137,42 +135,3 @@ def _stored_image_settings(data_dir: str) -> tuple[StoredImageSettings, str]:
     if "image" not in manifest:
         return StoredImageSettings(), f"builder defaults ({data_dir}'s manifest has no 'image')"
     return StoredImageSettings.from_manifest(manifest), f"manifest of {data_dir}"
-
-
-def export_saved_model(
-    model_dir: str | os.PathLike,
-    export_dir: str | os.PathLike | None = None,
-    which: str = "best",
-) -> pathlib.Path:
-    """Exports a training run's best or latest checkpoint; see `export_model`.
-
-    Args:
-        model_dir: the run folder (config.json, model_config.json, encoder/, checkpoints).
-        export_dir: where to write. Defaults to MODEL_DIR/export.
-        which: str. "best" (by validation rsum; the latest when the run kept none) or "latest".
-
-    Returns:
-        The export folder.
-    """
-    if which not in CHECKPOINTS:
-        raise ValueError(f"which={which!r}: use one of {CHECKPOINTS}")
-    model_dir = pathlib.Path(model_dir)
-    config = TrainConfig.load(model_dir)
-    model = restore_model(str(model_dir), which)
-    encoder = TextImageEncoder.load(model_dir / ENCODER_DIR)
-    stored_image, stored_image_origin = _stored_image_settings(config.data_dir)
-    source = {
-        "model_dir": str(model_dir.resolve()),
-        "checkpoint": which,
-        "dataset": config.dataset,
-        "data_dir": config.data_dir,
-        "stored_image_settings_from": stored_image_origin,
-    }
-    return export_model(
-        model,
-        encoder,
-        export_dir if export_dir is not None else model_dir / EXPORT_DIR,
-        standardization=config.standardization,
-        stored_image=stored_image,
-        source=source,
-    )

@@ -2,8 +2,9 @@
 
 `tfrecords_builder.images.to_jpeg` decodes with OpenCV, resizes with `cv2.resize` and encodes
 with OpenCV's libjpeg-turbo. A SavedModel cannot call OpenCV, so `stored_jpeg` repeats each step
-with TensorFlow ops that give the same pixels (tests/export/test_stored_jpeg.py checks photos of
-the shared Flickr8k sample, EXIF orientations, PNG alpha and 16-bit PNG):
+with TensorFlow ops that give alike pixels, within the resize's grey level and JPEG's spreading
+of it (tests/export/test_stored_jpeg.py checks photos of the shared Flickr8k sample, EXIF
+orientations, PNG alpha and 16-bit PNG):
 
 * JPEG: decoded with libjpeg's accurate integer IDCT (OpenCV's; `tf.io.decode_jpeg`'s default
   is the fast one), then turned upright by its EXIF orientation, which OpenCV applies.
@@ -27,9 +28,8 @@ import dataclasses
 import tensorflow as tf
 
 from fusion_tf.export.opencv_resize import resize_like_opencv
+from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE
 
-JPEG_SIGNATURE = b"\xff\xd8\xff"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # EXIF sits in an APP1 segment right after the start of the image; segments hold at most 64 KiB,
 # so the first 128 KiB reach it even behind an APP0 or a colour profile.
 _HEADER_BYTES = 1 << 17

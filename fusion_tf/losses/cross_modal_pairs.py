@@ -11,7 +11,7 @@ import dataclasses
 
 import tensorflow as tf
 
-from fusion_tf.data.pipeline import PHOTO
+from fusion_tf.modality import PHOTO
 
 
 @dataclasses.dataclass(frozen=True)

@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from fusion_tf.data.pipeline import CAPTION, PHOTO
+from fusion_tf.modality import CAPTION, PHOTO
 from fusion_tf.models.inception_resnet_v1 import inception_resnet_v1
 
 TOWERS = ("single", "separate")

@@ -1,7 +1,6 @@
-"""Nearest-neighbour search over embeddings: FAISS indexes, cached gallery and caption indexes, contact sheets."""
+"""Nearest-neighbour search over embeddings: FAISS indexes and the cached gallery and caption indexes."""
 
 from fusion_tf.search.caption_index import CaptionHit, CaptionIndex
-from fusion_tf.search.contact_sheet import SheetCell, write_contact_sheet
 from fusion_tf.search.embedding_index import EmbeddingIndex, SearchResults
 from fusion_tf.search.gallery_index import GalleryIndex, GalleryReport, ImageHit
 
@@ -13,6 +12,4 @@ __all__ = [
     "GalleryReport",
     "ImageHit",
     "SearchResults",
-    "SheetCell",
-    "write_contact_sheet",
 ]

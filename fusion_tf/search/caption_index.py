@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fusion_tf.evaluation.contact_sheet import SheetCell
 from fusion_tf.search.batch_embedding import embed_in_batches
-from fusion_tf.search.contact_sheet import SheetCell
 from fusion_tf.search.embedding_index import EmbeddingIndex
-from fusion_tf.search.gallery_index import CACHE_DIR_NAME
-from fusion_tf.search.index_cache import load_cached_index, save_cached_index
+from fusion_tf.search.index_cache import CACHE_DIR_NAME, cached_or_built_index
 
 TextEmbedFn = Callable[[list[str]], np.ndarray]
 
@@ -90,31 +89,23 @@ class CaptionIndex:
             raise FileNotFoundError(f"captions file {captions_path} does not exist")
         if cache_dir is None:
             cache_dir = captions_path.parent / CACHE_DIR_NAME / captions_path.name
-        cache_dir = Path(cache_dir)
         index = EmbeddingIndex(**index_options)
         content = captions_path.read_bytes()
-        key = {
-            "sha256": hashlib.sha256(content).hexdigest(),
-            "embedder_id": embedder_id,
-            "index": index.config(),
-        }
+        key = {"sha256": hashlib.sha256(content).hexdigest(), "embedder_id": embedder_id}
         captions, line_numbers = parse_captions(content, str(captions_path))
-        cached = load_cached_index(cache_dir, key)
-        if cached is not None:
-            return cls(captions, line_numbers, cached[0], rebuilt=False)
 
-        embeddings = embed_in_batches(
-            captions,
-            embed_fn,
-            batch_size,
-            index.dimension,
-            describe=lambda i: f"{captions_path}:{line_numbers[i]}",
-        )
-        if len(embeddings):
-            index.add(embeddings)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        save_cached_index(cache_dir, index, key, {"num_captions": len(captions)})
-        return cls(captions, line_numbers, index, rebuilt=True)
+        def embed():
+            embeddings = embed_in_batches(
+                captions,
+                embed_fn,
+                batch_size,
+                index.dimension,
+                describe=lambda i: f"{captions_path}:{line_numbers[i]}",
+            )
+            return embeddings, {"num_captions": len(captions)}
+
+        index, _, rebuilt = cached_or_built_index(cache_dir, key, index, embed)
+        return cls(captions, line_numbers, index, rebuilt)
 
     def __len__(self) -> int:
         return len(self.captions)

@@ -2,15 +2,11 @@
 
 import dataclasses
 import json
-import logging
 import os
 from pathlib import Path
 
+import faiss
 import numpy as np
-
-# faiss logs each instruction set it fails to load at INFO, which absl entry points print.
-logging.getLogger("faiss.loader").setLevel(logging.WARNING)
-import faiss  # noqa: E402
 
 INDEX_KINDS = ("flat", "hnsw", "ivf")
 INDEX_FILE = "index.faiss"

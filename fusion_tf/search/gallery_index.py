@@ -8,13 +8,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fusion_tf.evaluation.contact_sheet import SheetCell
 from fusion_tf.search.batch_embedding import embed_in_batches
-from fusion_tf.search.contact_sheet import SheetCell
 from fusion_tf.search.embedding_index import EmbeddingIndex
-from fusion_tf.search.index_cache import load_cached_index, save_cached_index
+from fusion_tf.search.index_cache import CACHE_DIR_NAME, cached_or_built_index
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
-CACHE_DIR_NAME = ".fusion_index"
 
 ImageEmbedFn = Callable[[list[bytes]], np.ndarray]
 
@@ -144,57 +143,39 @@ class GalleryIndex:
             files.append(
                 [path.relative_to(gallery_dir).as_posix(), status.st_size, status.st_mtime_ns]
             )
-        key = {"files": files, "embedder_id": embedder_id, "index": index.config()}
+        key = {"files": files, "embedder_id": embedder_id}
 
-        cached = load_cached_index(cache_dir, key)
-        if cached is not None:
-            cached_index, contents = cached
-            report = GalleryReport(
-                gallery_dir,
-                len(contents["indexed"]),
-                tuple((name, reason) for name, reason in contents["skipped"]),
-                num_ignored,
-                rebuilt=False,
+        def embed():
+            indexed_names, skipped = [], []
+
+            def decodable_images():
+                # Read lazily so only one batch of encoded images is in memory at a time.
+                for path, (name, _, _) in zip(image_paths, files, strict=True):
+                    encoded, reason = _read_image(path)
+                    if encoded is None:
+                        skipped.append([name, reason])
+                    else:
+                        indexed_names.append(name)
+                        yield encoded
+
+            embeddings = embed_in_batches(
+                decodable_images(),
+                embed_fn,
+                batch_size,
+                index.dimension,
+                describe=lambda i: str(gallery_dir / indexed_names[i]),
             )
-            return cls(
-                gallery_dir,
-                [gallery_dir / name for name in contents["indexed"]],
-                cached_index,
-                report,
-            )
+            return embeddings, {"indexed": indexed_names, "skipped": skipped}
 
-        indexed_names, skipped = [], []
-
-        def decodable_images():
-            # Read lazily so only one batch of encoded images is in memory at a time.
-            for path, (name, _, _) in zip(image_paths, files, strict=True):
-                encoded, reason = _read_image(path)
-                if encoded is None:
-                    skipped.append((name, reason))
-                else:
-                    indexed_names.append(name)
-                    yield encoded
-
-        embeddings = embed_in_batches(
-            decodable_images(),
-            embed_fn,
-            batch_size,
-            index.dimension,
-            describe=lambda i: str(gallery_dir / indexed_names[i]),
-        )
-        if len(embeddings):
-            index.add(embeddings)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        save_cached_index(
-            cache_dir,
-            index,
-            key,
-            {"indexed": indexed_names, "skipped": [list(entry) for entry in skipped]},
-        )
+        index, contents, rebuilt = cached_or_built_index(cache_dir, key, index, embed)
         report = GalleryReport(
-            gallery_dir, len(indexed_names), tuple(skipped), num_ignored, rebuilt=True
+            gallery_dir,
+            len(contents["indexed"]),
+            tuple((name, reason) for name, reason in contents["skipped"]),
+            num_ignored,
+            rebuilt,
         )
-        return cls(gallery_dir, [gallery_dir / name for name in indexed_names], index, report)
+        return cls(gallery_dir, [gallery_dir / name for name in contents["indexed"]], index, report)
 
     def __len__(self) -> int:
         return len(self.paths)

@@ -2,12 +2,39 @@
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from fusion_tf.search.embedding_index import EmbeddingIndex
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
+CACHE_DIR_NAME = ".fusion_index"  # hidden, so a gallery's own listing skips it
+
+
+def cached_or_built_index(
+    cache_dir: str | os.PathLike,
+    key: dict,
+    index: EmbeddingIndex,
+    embed: Callable[[], tuple[np.ndarray, dict]],
+) -> tuple[EmbeddingIndex, dict, bool]:
+    """(index, contents, rebuilt): the cached index built for `key`, else `index` filled now.
+
+    `key` describes the inputs (the index's settings are added to it); `embed()` returns the
+    embeddings to add and the JSON-serialisable contents to store beside them (what each row is).
+    """
+    key = {**key, "index": index.config()}
+    cached = load_cached_index(cache_dir, key)
+    if cached is not None:
+        return cached[0], cached[1], False
+    embeddings, contents = embed()
+    if len(embeddings):
+        index.add(embeddings)
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    save_cached_index(cache_dir, index, key, contents)
+    return index, contents, True
 
 
 def load_cached_index(

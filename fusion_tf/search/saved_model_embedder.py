@@ -21,7 +21,7 @@ class SavedModelEmbedder:
         path = pathlib.Path(self.export_dir)
         if not (path / "saved_model.pb").is_file():
             raise FileNotFoundError(
-                f"{path} is not a SavedModel: export one with experiments/export.py --model_dir=RUN"
+                f"{path} is not a SavedModel: export one with fusion-export --model_dir=RUN"
             )
         loaded = tf.saved_model.load(str(path))
         self._embed_image = loaded.signatures["embed_image"]

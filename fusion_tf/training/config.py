@@ -1,19 +1,38 @@
-"""The training configuration: one plain dataclass, printed at the start and saved with the run."""
+"""The training configuration: one plain dataclass, printed at the start and saved with the run.
+
+Each field is written once: its type and default here, its meaning in the class docstring and its
+choices (a constant beside the code that interprets them) in the field's metadata. The command
+line's flags are generated from them (`fusion_tf.cli.config_flags`), and `validate` checks the
+same choices, so a new setting is a new field, documented, and nothing else.
+"""
 
 import dataclasses
 import json
 import os
 import pathlib
 
-from fusion_tf.data.pipeline import CONFIGS, PHOTO_AUGMENTATIONS, STANDARDIZATIONS, PipelineConfig
+from fusion_tf.data.pipeline import (
+    INPUT_CONFIGS,
+    PHOTO_AUGMENTATIONS,
+    STANDARDIZATIONS,
+    PipelineConfig,
+)
+from fusion_tf.data.sources import DATASETS
 from fusion_tf.losses.objective import loss_terms
 from fusion_tf.models.fusion_model import TOWERS
 from fusion_tf.models.inception_resnet_v1 import MIN_INPUT_SIZE, PRESETS
 from fusion_tf.training.learning_rate import SCHEDULES
+from fusion_tf.training.precision import MIXED_PRECISION
+from fusion_tf.training.strategy import STRATEGIES
 
-STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
-MIXED_PRECISION = ("none", "float16", "bfloat16")
 CONFIG_FILE = "config.json"
+# Fields renamed since runs were first saved: a config.json written before still loads.
+RENAMED_FIELDS = {"config": "input_config", "model": "preset"}
+
+
+def choice(default: str, choices) -> dataclasses.Field:
+    """A field whose value is one of `choices`, which the flags and `validate` read."""
+    return dataclasses.field(default=default, metadata={"choices": tuple(choices)})
 
 
 @dataclasses.dataclass
@@ -24,8 +43,9 @@ class TrainConfig:
         dataset: str. Data set name (recorded; the shards say what they hold).
         data_dir: str. Folder of built shards (tfrecords_builder output).
         model_dir: str. Where checkpoints, logs, exports and results go.
-        config: str. "standard" or "config2" (the paper's two input configurations).
-        model: str. Backbone preset, "facenet" or "tiny".
+        input_config: str. The paper's input configuration: "standard" (each photo and its
+            captions) or "config2" (adds the flipped photo and caption crops).
+        preset: str. Backbone preset of InceptionResNet-V1.
         towers: str. "single" (the paper) or "separate" (one backbone per modality).
         image_size: int. Input side in pixels (the paper resizes to 256).
         images_per_batch: int. Images a batch, each with its captions (the paper: 45).
@@ -47,10 +67,11 @@ class TrainConfig:
         learning_rate_schedule: str. "constant" (the paper) or "cosine" (warm-up, cosine decay).
         warmup_epochs: float. Linear warm-up length for the cosine schedule.
         dropout_keep_probability: float. Keep probability before the bottleneck.
-        standardization: str. "fixed" or "per_image".
-        strategy: str. auto, one_device, mirrored, multi_worker or tpu.
+        standardization: str. Pixel standardisation: "fixed" or facenet's "per_image".
+        strategy: str. The tf.distribute strategy.
         tpu: str. TPU address for strategy=tpu.
-        mixed_precision: str. none, float16 or bfloat16 (logits, losses, embeddings stay float32).
+        mixed_precision: str. Mixed precision of the model's layers (logits, losses, embeddings
+            stay float32).
         jit_compile: bool. Compile the train step with XLA.
         seed: int. Seeds weights and input order.
         validation_split: str. Split scored each epoch ("" to skip validation).
@@ -59,12 +80,12 @@ class TrainConfig:
         max_steps: int. Stop after this many steps in all (0: no limit); for smoke runs.
     """
 
-    dataset: str = "shapes"
+    dataset: str = choice("shapes", DATASETS)
     data_dir: str = ""
     model_dir: str = ""
-    config: str = "standard"
-    model: str = "facenet"
-    towers: str = "single"
+    input_config: str = choice("standard", INPUT_CONFIGS)
+    preset: str = choice("facenet", PRESETS)
+    towers: str = choice("single", TOWERS)
     image_size: int = 256
     images_per_batch: int = 45
     epochs: int = 90
@@ -79,14 +100,14 @@ class TrainConfig:
     temperature: float = 0.07
     learn_temperature: bool = True
     margin: float = 0.2
-    photo_augmentation: str = "none"
-    learning_rate_schedule: str = "constant"
+    photo_augmentation: str = choice("none", PHOTO_AUGMENTATIONS)
+    learning_rate_schedule: str = choice("constant", SCHEDULES)
     warmup_epochs: float = 0.0
     dropout_keep_probability: float = 0.8
-    standardization: str = "fixed"
-    strategy: str = "auto"
+    standardization: str = choice("fixed", STANDARDIZATIONS)
+    strategy: str = choice("auto", STRATEGIES)
     tpu: str = ""
-    mixed_precision: str = "none"
+    mixed_precision: str = choice("none", MIXED_PRECISION)
     jit_compile: bool = False
     seed: int = 0
     validation_split: str = "val"
@@ -97,19 +118,12 @@ class TrainConfig:
     def validate(self) -> None:
         """Raises ValueError naming every inconsistent value at once."""
         problems = []
-        choices = {
-            "config": CONFIGS,
-            "model": PRESETS,
-            "towers": TOWERS,
-            "standardization": STANDARDIZATIONS,
-            "photo_augmentation": PHOTO_AUGMENTATIONS,
-            "learning_rate_schedule": SCHEDULES,
-            "strategy": STRATEGIES,
-            "mixed_precision": MIXED_PRECISION,
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                problems.append(f"--{name}={getattr(self, name)!r} is not one of {sorted(allowed)}")
+        for field in dataclasses.fields(self):
+            allowed = field.metadata.get("choices")
+            if allowed is not None and getattr(self, field.name) not in allowed:
+                problems.append(
+                    f"--{field.name}={getattr(self, field.name)!r} is not one of {sorted(allowed)}"
+                )
         if self.image_size < MIN_INPUT_SIZE:
             problems.append(
                 f"--image_size={self.image_size}: InceptionResNet-V1 needs at least {MIN_INPUT_SIZE}"
@@ -149,7 +163,7 @@ class TrainConfig:
         return PipelineConfig(
             image_size=self.image_size,
             images_per_batch=self.images_per_batch,
-            config=self.config,
+            input_config=self.input_config,
             standardization=self.standardization,
             photo_augmentation=self.photo_augmentation,
         )
@@ -171,6 +185,7 @@ class TrainConfig:
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> "TrainConfig":
         values = json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text())
+        values = {RENAMED_FIELDS.get(name, name): value for name, value in values.items()}
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

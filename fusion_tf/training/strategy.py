@@ -4,6 +4,8 @@ import os
 
 import tensorflow as tf
 
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+
 
 def make_strategy(name: str = "auto", tpu: str = "") -> tf.distribute.Strategy:
     """auto: MirroredStrategy over 2+ local GPUs, else one device (GPU if any, else CPU).

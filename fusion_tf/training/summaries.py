@@ -7,6 +7,7 @@ import tensorflow as tf
 from tensorboard.plugins import projector as projector_plugin
 
 from fusion_tf.data import pipeline
+from fusion_tf.modality import CAPTION, PHOTO
 
 LOG_DIR = "logs"
 SAMPLE_IMAGES = 3
@@ -74,7 +75,7 @@ class Writers:
         batch = next(iter(pipeline.training_dataset(data_dir, one_image, seed=0)))
         images, modality = batch["images"], batch["modality"]
         with self.train.as_default(step=0):
-            for name, flag in (("photos", pipeline.PHOTO), ("encoded_captions", pipeline.CAPTION)):
+            for name, flag in (("photos", PHOTO), ("encoded_captions", CAPTION)):
                 selected = tf.boolean_mask(images, modality == flag)
                 tf.summary.image(
                     f"inputs/{name}", _displayable(selected), max_outputs=2 * SAMPLE_IMAGES

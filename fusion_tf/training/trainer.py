@@ -6,6 +6,7 @@ batch, metrics summed with `strategy.reduce`, and a Keras optimizer applying the
 """
 
 import json
+import logging
 import math
 import pathlib
 import shutil
@@ -24,13 +25,17 @@ from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.learning_rate import learning_rate_schedule
+from fusion_tf.training.precision import dtype_policy
+from fusion_tf.training.run_folder import (
+    BEST_DIR,
+    CHECKPOINT_DIR,
+    HISTORY_FILE,
+    MODEL_CONFIG_FILE,
+    RUN_ENCODER_DIR,
+)
 from fusion_tf.training.strategy import is_chief, make_strategy
 
-CHECKPOINT_DIR = "checkpoints"
-BEST_DIR = "best"
-HISTORY_FILE = "history.json"
-MODEL_CONFIG_FILE = "model_config.json"
-ENCODER_DIR = "encoder"  # the build's word vectors and layout, copied so a run stands alone
+logger = logging.getLogger(__name__)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -41,7 +46,7 @@ def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
     return FusionModel(
         num_classes=num_classes,
         image_size=config.image_size,
-        preset=config.model,
+        preset=config.preset,
         dropout_keep_probability=config.dropout_keep_probability,
         weight_decay=config.weight_decay,
         towers=config.towers,
@@ -50,6 +55,13 @@ def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
 
 class Trainer:
     """Trains the fused model described by a TrainConfig on built shards.
+
+    The model's layers take `config.mixed_precision` (the process-wide Keras policy is left as
+    it was). Constructing a Trainer seeds Python's, NumPy's and TensorFlow's global random
+    generators with `config.seed` (`keras.utils.set_random_seed`): Keras draws initial weights and
+    dropout seeds from them and the pipeline's augmentations from TensorFlow's, so a run, and every
+    worker of a multi-worker run, starts the same for a seed. Progress goes to this module's
+    logger at INFO; the command lines print it.
 
     Args:
         config: TrainConfig. The run; validated here.
@@ -78,14 +90,13 @@ class Trainer:
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
 
-        if config.mixed_precision != "none":
-            keras.mixed_precision.set_global_policy(f"mixed_{config.mixed_precision}")
         self.strategy = strategy or make_strategy(config.strategy, config.tpu)
         self.chief = is_chief(self.strategy)
         self.model_dir = pathlib.Path(config.model_dir)
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)
-            self.model = build_model(config, self.num_classes)
+            with dtype_policy(config.mixed_precision):
+                self.model = build_model(config, self.num_classes)
             self.objective = Objective(
                 config.loss,
                 self.num_classes,
@@ -230,7 +241,7 @@ class Trainer:
             if key not in ("name", "trainable", "dtype")
         }
         (self.model_dir / MODEL_CONFIG_FILE).write_text(json.dumps(model_config, indent=2) + "\n")
-        encoder = self.model_dir / ENCODER_DIR
+        encoder = self.model_dir / RUN_ENCODER_DIR
         if not encoder.is_dir():
             shutil.copytree(manifest_lib.encoder_dir(self.config.data_dir), encoder)
 
@@ -251,14 +262,13 @@ class Trainer:
         restored = self.manager.restore_or_initialize()
         start_step = int(self.step.numpy())
         if restored:
-            print(f"resumed from {restored} at step {start_step}", flush=True)
+            logger.info("resumed from %s at step %d", restored, start_step)
         counts = self.model.parameter_counts()
         towers = "one backbone" if config.towers == "single" else "two backbones"
-        print(
-            f"model: {config.model}, {towers} of {counts['backbone']:,} parameters, "
+        logger.info(
+            f"model: {config.preset}, {towers} of {counts['backbone']:,} parameters, "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
-            f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples",
-            flush=True,
+            f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"
         )
         if self.chief:
             self._save_run_files()
@@ -292,11 +302,10 @@ class Trainer:
                 if self.objective.contrastive is not None:
                     metrics["contrastive_scale"] = float(self.objective.contrastive.scale)
                 writers.train_scalars(step, metrics)
-                print(
+                logger.info(
                     f"step {step}/{self.total_steps} epoch {step / self.steps_per_epoch:.2f} "
                     f"loss {metrics['loss']:.4f} ({self._loss_parts(metrics)}) "
-                    f"acc {metrics['accuracy']:.3f} {metrics['samples_per_second']:.0f} samples/s",
-                    flush=True,
+                    f"acc {metrics['accuracy']:.3f} {metrics['samples_per_second']:.0f} samples/s"
                 )
                 window_start, window_steps = time.perf_counter(), 0
             epoch_end = step % self.steps_per_epoch == 0 or step == self.total_steps
@@ -309,14 +318,13 @@ class Trainer:
                     # the same decision about the best checkpoint, whose saving is collective.
                     entry.update(self.validate())
                     writers.validation_scalars(step, entry)
-                    print(
+                    logger.info(
                         "validation: "
                         + " ".join(
                             f"{key} {entry[key]:.1f}"
                             for key in ("i2t_r1", "i2t_r5", "t2i_r1", "t2i_r5", "rsum")
                         )
-                        + f" modality_gap {entry['modality_gap']:.3f}",
-                        flush=True,
+                        + f" modality_gap {entry['modality_gap']:.3f}"
                     )
                     if entry["rsum"] > best_rsum:
                         best_rsum = entry["rsum"]
@@ -335,22 +343,3 @@ class Trainer:
         if not self.chief:
             shutil.rmtree(pathlib.Path(self.manager.directory).parent, ignore_errors=True)
         return history
-
-
-def restore_model(model_dir: str, which: str = "best") -> FusionModel:
-    """The model of a run from its best (by validation rsum) or latest checkpoint.
-
-    Falls back to the latest checkpoint when the run kept no best one (no validation split).
-    """
-    model_dir = pathlib.Path(model_dir)
-    config_path = model_dir / MODEL_CONFIG_FILE
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{model_dir} is not a training run: it has no {MODEL_CONFIG_FILE}")
-    model = FusionModel.from_config(json.loads(config_path.read_text()))
-    candidates = [BEST_DIR, CHECKPOINT_DIR] if which == "best" else [CHECKPOINT_DIR]
-    for folder in candidates:
-        path = tf.train.latest_checkpoint(str(model_dir / folder))
-        if path:
-            tf.train.Checkpoint(model=model).restore(path).expect_partial()
-            return model
-    raise FileNotFoundError(f"{model_dir} has no checkpoint in {', '.join(candidates)}")

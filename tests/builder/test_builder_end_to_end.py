@@ -17,7 +17,7 @@ def check_build(output_dir, read_split, expected: dict[str, list[tuple[str, list
     """Checks a finished build against the expected (image id, captions) of each split, in order."""
     manifest = json.loads((output_dir / schema.MANIFEST_FILE).read_text())
     assert tfrecords_builder.is_complete(output_dir, verify_checksums=True)
-    encoder = TextImageEncoder.load(output_dir / schema.ENCODER_DIR)
+    encoder = TextImageEncoder.load(output_dir / schema.BUILD_ENCODER_DIR)
     for split, images in expected.items():
         examples = read_split(output_dir, split)
         summary = manifest["splits"][split]

@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 from fusion_tf import data
+from fusion_tf.modality import CAPTION, PHOTO
 
 
 @pytest.fixture(scope="module")
@@ -14,9 +15,9 @@ def shards(tmp_path_factory, write_shards):
     return directory
 
 
-@pytest.mark.parametrize("config_name, samples", [("standard", 6), ("config2", 12)])
-def test_training_batches(shards, config_name, samples):
-    config = data.PipelineConfig(image_size=80, images_per_batch=4, config=config_name)
+@pytest.mark.parametrize("input_config, samples", [("standard", 6), ("config2", 12)])
+def test_training_batches(shards, input_config, samples):
+    config = data.PipelineConfig(image_size=80, images_per_batch=4, input_config=input_config)
     batches = list(data.training_dataset(shards, config, seed=0))
     assert len(batches) == 2  # 8 images, 4 a batch
     for batch in batches:
@@ -27,15 +28,15 @@ def test_training_batches(shards, config_name, samples):
         # Every image's samples share its class; photos first, then captions.
         assert (labels == labels[:, :1]).all()
         photos = samples // 6
-        assert (modality[:, :photos] == data.PHOTO).all()
-        assert (modality[:, photos:] == data.CAPTION).all()
+        assert (modality[:, :photos] == PHOTO).all()
+        assert (modality[:, photos:] == CAPTION).all()
         assert np.abs(batch["images"].numpy()).max() <= 1.0
     seen = np.concatenate([batch["labels"].numpy()[::samples] for batch in batches])
     assert sorted(seen) == list(range(8))
 
 
 def test_config2_flips_the_photo(shards):
-    config = data.PipelineConfig(image_size=80, images_per_batch=1, config="config2")
+    config = data.PipelineConfig(image_size=80, images_per_batch=1, input_config="config2")
     batch = next(iter(data.training_dataset(shards, config, seed=0)))
     np.testing.assert_allclose(batch["images"][1], tf.image.flip_left_right(batch["images"][0]))
 
@@ -94,7 +95,7 @@ def test_per_image_standardization():
 
 
 def test_missing_build_says_what_to_run(tmp_path):
-    with pytest.raises(data.DataDirectoryError, match="python -m tfrecords_builder"):
+    with pytest.raises(data.DataDirectoryError, match="fusion-build-tfrecords"):
         data.training_dataset(tmp_path, data.PipelineConfig())
 
 
@@ -127,7 +128,7 @@ def test_augmented_photo_views_differ_and_stay_in_range(augmentation):
 
 def test_photo_augmentation_reaches_config2_batches(shards):
     config = data.PipelineConfig(
-        image_size=40, images_per_batch=2, config="config2", photo_augmentation="crop_color"
+        image_size=40, images_per_batch=2, input_config="config2", photo_augmentation="crop_color"
     )
     batch = next(iter(data.training_dataset(shards, config, seed=0)))
     assert batch["images"].shape == (24, 40, 40, 3)

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 from fusion_tf.evaluation.figures import plot_tsne, write_examples
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from fusion_tf.image_formats import PNG_SIGNATURE
 
 
 def _solid_image(color: tuple[int, int, int]) -> bytes:

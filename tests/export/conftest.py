@@ -38,7 +38,7 @@ def tiny_run(tmp_path_factory, write_shards):
     config = TrainConfig(
         data_dir=str(data_dir),
         model_dir=str(root / "run"),
-        model="tiny",
+        preset="tiny",
         image_size=75,
         images_per_batch=4,
         epochs=1,
@@ -50,7 +50,7 @@ def tiny_run(tmp_path_factory, write_shards):
 
 @pytest.fixture(scope="session")
 def restored_model(tiny_run):
-    from fusion_tf.training.trainer import restore_model
+    from fusion_tf.training.run_folder import restore_model
 
     return restore_model(str(tiny_run), "best")
 

@@ -1,4 +1,4 @@
-"""experiments/export.py and export_saved_model on a tiny trained run: output, replacing, refusing."""
+"""fusion-export (fusion_tf/cli/export.py) and export_run on a tiny trained run: output, replacing, refusing."""
 
 import pathlib
 import subprocess
@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from fusion_tf.export import EXPORT_INFO_FILE, export_saved_model, read_export_info
+from fusion_tf.export import EXPORT_INFO_FILE, read_export_info
+from fusion_tf.orchestration.export_run import export_run
 
 pytestmark = pytest.mark.slow
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -14,7 +15,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def _run_script(*flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "experiments.export", *flags],
+        [sys.executable, "-m", "fusion_tf.cli.export", *flags],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -50,10 +51,10 @@ def test_script_exports_the_run_and_replaces_an_earlier_export(tiny_run, tmp_pat
 def test_a_folder_that_is_not_an_export_is_left_alone(tiny_run, tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
     with pytest.raises(FileExistsError, match="holds no earlier export"):
-        export_saved_model(tiny_run, tmp_path)
+        export_run(tiny_run, tmp_path)
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 def test_unknown_checkpoint_is_refused(tiny_run, tmp_path):
     with pytest.raises(ValueError, match="'final'"):
-        export_saved_model(tiny_run, tmp_path / "export", which="final")
+        export_run(tiny_run, tmp_path / "export", which="final")

@@ -1,4 +1,9 @@
-"""resize_like_opencv against cv2.resize: identical pixels for area and linear, any input size."""
+"""resize_like_opencv against the installed cv2.resize: within one grey level for area and linear.
+
+setup.py allows any OpenCV >= 4.8, whose fixed-point rounding may change between releases and SIMD
+paths; one level is what such a change moves a pixel, and what the served embeddings tolerate
+(tests/export/test_saved_model.py checks their cosine and Recall@K).
+"""
 
 import cv2
 import numpy as np
@@ -8,6 +13,13 @@ import tensorflow as tf
 from fusion_tf.export.opencv_resize import resize_like_opencv
 
 SIZE = 256
+TOLERANCE = 1  # grey levels
+
+
+def assert_close_to_opencv(resized: np.ndarray, expected: np.ndarray) -> None:
+    assert resized.shape == expected.shape
+    difference = np.abs(resized.astype(int) - expected.astype(int)).max()
+    assert difference <= TOLERANCE, f"{difference} grey levels from cv2.resize"
 
 
 @pytest.fixture(scope="module")
@@ -37,29 +49,29 @@ def _photo_like(shape, seed=0):
     [(375, 500), (333, 500), (1000, 999), (257, 4000), (600, 256), (300, 256)]
     + [(512, 512), (768, 512), (1024, 768), (256, 512)],  # integer factors: OpenCV's fast path
 )
-def test_area_matches_opencv(resize, shape):
+def test_area_is_close_to_opencv(resize, shape):
     image = _photo_like(shape)
     expected = cv2.resize(image, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-    np.testing.assert_array_equal(resize(image, "area"), expected)
+    assert_close_to_opencv(resize(image, "area"), expected)
 
 
 @pytest.mark.parametrize(
     "shape", [(200, 150), (133, 200), (500, 200), (253, 500), (3000, 10), (1, 1)]
 )
-def test_linear_matches_opencv(resize, shape):
+def test_linear_is_close_to_opencv(resize, shape):
     image = _photo_like(shape, seed=1)
     expected = cv2.resize(image, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
-    np.testing.assert_array_equal(resize(image, "linear"), expected)
+    assert_close_to_opencv(resize(image, "linear"), expected)
 
 
 @pytest.mark.parametrize("size", [101, 160, 299])
 @pytest.mark.parametrize("interpolation", ["area", "linear"])
-def test_other_sizes_match_opencv(size, interpolation):
+def test_other_sizes_are_close_to_opencv(size, interpolation):
     image = _photo_like((500, 375) if interpolation == "area" else (150, 200), seed=2)
     flag = cv2.INTER_AREA if interpolation == "area" else cv2.INTER_LINEAR
     expected = cv2.resize(image, (size, size), interpolation=flag)
     resized = resize_like_opencv(tf.constant(image), size, interpolation)
-    np.testing.assert_array_equal(resized.numpy(), expected)
+    assert_close_to_opencv(resized.numpy(), expected)
 
 
 def test_unknown_interpolation_is_refused():

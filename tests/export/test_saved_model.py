@@ -25,7 +25,20 @@ from fusion_tf.text import tokenize
 from tfrecords_builder.images import to_jpeg
 
 pytestmark = pytest.mark.slow
-TOLERANCE = 1e-5
+TOLERANCE = 1e-5  # captions: encoded by construction alike in NumPy and TensorFlow
+# Photos: the served graph resizes like OpenCV to within a grey level (test_opencv_resize.py);
+# what users see is the embedding and the ranking, so that is what is held to a stated tolerance.
+PHOTO_COSINE = 0.999
+
+
+def assert_photo_embeddings_alike(served: np.ndarray, builder: np.ndarray, message: str = ""):
+    """Served embeddings of raw photos against those of the builder's stored photos."""
+    cosine = np.sum(served * builder, axis=1) / (
+        np.linalg.norm(served, axis=1) * np.linalg.norm(builder, axis=1)
+    )
+    assert cosine.min() >= PHOTO_COSINE, f"{message} cosine {cosine.min():.6f}"
+
+
 LONG_CAPTION_WORDS = 10_000
 
 SERVE_SCRIPT = '''
@@ -214,8 +227,7 @@ def test_photos_match_the_in_memory_model(served, restored_model, sample_photos)
     np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
     for kind in ("area", "linear", "mixed", "stored"):
         rows = [i for i, photo_kind in enumerate(sample_photos.kinds) if photo_kind == kind]
-        difference = np.abs(embeddings[rows] - expected[rows]).max()
-        assert difference <= TOLERANCE, f"{kind} photos differ by {difference}"
+        assert_photo_embeddings_alike(embeddings[rows], expected[rows], f"{kind} photos")
 
 
 def test_captions_match_the_in_memory_model(served, restored_model, sample_encoder, sample_photos):
@@ -252,7 +264,7 @@ def test_unusable_image_bytes_are_flagged_and_do_not_break_the_batch(
     embeddings = results["bad_images/embeddings"]
     assert not embeddings[~usable].any()
     expected = _reference_photos(restored_model, [e for e, valid in bad_images.values() if valid])
-    np.testing.assert_allclose(embeddings[usable], expected, rtol=0, atol=TOLERANCE)
+    assert_photo_embeddings_alike(embeddings[usable], expected)
 
 
 def test_odd_captions_have_defined_results(served, restored_model, sample_encoder):

@@ -1,4 +1,4 @@
-"""experiments/search.py against a real export: text to gallery, photo to captions, the cached index."""
+"""fusion-search (fusion_tf/cli/search.py) against a real export: text to gallery, photo to captions, the cached index."""
 
 import os
 import pathlib
@@ -9,19 +9,19 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion_tf.export import export_saved_model
+from fusion_tf.orchestration.export_run import export_run
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def export_dir(tiny_run, tmp_path_factory):
-    return export_saved_model(tiny_run, tmp_path_factory.mktemp("search") / "export")
+    return export_run(tiny_run, tmp_path_factory.mktemp("search") / "export")
 
 
 def search(*arguments):
     return subprocess.run(
-        [sys.executable, str(PROJECT_ROOT / "experiments" / "search.py"), *arguments],
+        [sys.executable, "-m", "fusion_tf.cli.search", *arguments],
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
         capture_output=True,
         text=True,

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from fusion_tf.data.pipeline import CAPTION, PHOTO
 from fusion_tf.losses.contrastive import ContrastiveLoss
 from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
 from fusion_tf.losses.hard_negative import hard_negative_loss
 from fusion_tf.losses.objective import Objective, loss_terms
+from fusion_tf.modality import CAPTION, PHOTO
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from fusion_tf.search.contact_sheet import SheetCell, write_contact_sheet
-from fusion_tf.search.gallery_index import CACHE_DIR_NAME, GalleryIndex
+from fusion_tf.evaluation.contact_sheet import SheetCell, write_contact_sheet
+from fusion_tf.search.gallery_index import GalleryIndex
+from fusion_tf.search.index_cache import CACHE_DIR_NAME
 
 DIMENSION = 12
 

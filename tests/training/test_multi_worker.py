@@ -43,7 +43,7 @@ def test_two_workers_end_with_identical_trainable_weights(tmp_path, write_shards
     config = {
         "data_dir": str(shards),
         "model_dir": str(tmp_path / "run"),
-        "model": "tiny",
+        "preset": "tiny",
         "image_size": 75,
         "images_per_batch": 4,
         "epochs": 2,

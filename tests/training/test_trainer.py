@@ -14,7 +14,8 @@ import pytest
 import tensorflow as tf
 
 from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.trainer import NonFiniteLossError, Trainer, restore_model
+from fusion_tf.training.run_folder import restore_model
+from fusion_tf.training.trainer import NonFiniteLossError, Trainer
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -30,7 +31,7 @@ def tiny_config(shards, model_dir, **overrides) -> TrainConfig:
     settings = dict(
         data_dir=str(shards),
         model_dir=str(model_dir),
-        model="tiny",
+        preset="tiny",
         image_size=75,
         images_per_batch=4,
         epochs=2,
@@ -110,7 +111,7 @@ def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
         str(PROJECT_ROOT / "experiments" / "train.py"),
         f"--data_dir={shards}",
         f"--model_dir={model_dir}",
-        "--model=tiny",
+        "--preset=tiny",
         "--image_size=75",
         "--images_per_batch=4",
         "--epochs=40",
@@ -164,7 +165,7 @@ def test_resuming_cannot_change_the_model(shards, tmp_path):
             sys.executable,
             str(PROJECT_ROOT / "experiments" / "train.py"),
             f"--model_dir={tmp_path}",
-            "--model=facenet",
+            "--preset=facenet",
             "--noexport",
         ],
         env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
@@ -173,7 +174,20 @@ def test_resuming_cannot_change_the_model(shards, tmp_path):
         timeout=300,
     )
     assert result.returncode != 0
-    assert "cannot change: --model=facenet (the run has tiny)" in result.stderr
+    assert "cannot change: --preset=facenet (the run has tiny)" in result.stderr
+
+
+def test_mixed_precision_stays_with_its_trainer(shards, tmp_path):
+    import keras
+
+    global_policy = keras.config.dtype_policy().name
+    mixed = Trainer(tiny_config(shards, tmp_path / "mixed", mixed_precision="bfloat16"))
+    assert mixed.model.photo_backbone.get_layer("Conv2d_1a_3x3").compute_dtype == "bfloat16"
+    assert keras.config.dtype_policy().name == global_policy
+    plain = Trainer(tiny_config(shards, tmp_path / "plain"))
+    for layer in plain.model.photo_backbone.layers:
+        assert layer.compute_dtype == "float32", layer.name
+        assert all(variable.dtype == "float32" for variable in layer.weights), layer.name
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ decay 5e-4, keep probability 0.8) with a center-loss factor of 1e-2 and 90 epoch
 """
 
 PAPER_TRAINING = {
-    "model": "facenet",
+    "preset": "facenet",
     "towers": "single",
     "image_size": 256,
     "images_per_batch": 45,
@@ -21,7 +21,7 @@ PAPER_TRAINING = {
 
 # What smoke variants change: the tiny preset on a few images for a few steps.
 SMOKE_TRAINING = {
-    "model": "tiny",
+    "preset": "tiny",
     "image_size": 75,
     "images_per_batch": 4,
     "epochs": 1,
@@ -30,12 +30,12 @@ SMOKE_TRAINING = {
 }
 
 
-def paper_experiment(dataset: str, config: str, protocol: str) -> dict:
+def paper_experiment(dataset: str, input_config: str, protocol: str) -> dict:
     """A run with the paper's training settings on `dataset`, scored under `protocol`."""
     return {
-        "train": {**PAPER_TRAINING, "dataset": dataset, "config": config},
+        "train": {**PAPER_TRAINING, "dataset": dataset, "input_config": input_config},
         "build": {"dataset": dataset},
-        "evaluation": {"split": "test", "protocol": protocol},
+        "evaluation": {"test_split": "test", "protocol": protocol},
     }
 
 

@@ -1,8 +1,8 @@
 """Flickr8k on a CPU in about an hour: the measured real-photo run of RESULTS.md.
 
-    python -m tfrecords_builder --dataset=flickr8k --data_dir=../shared/data/flickr8k_trainval --output_dir=runs/flickr8k/shards
-    python experiments/train.py --experiment=flickr8k_cpu
-    python experiments/evaluate.py --model_dir=runs/flickr8k_cpu --checkpoint=latest --split=val --protocol=flickr_1k --tsne --examples
+    fusion-build-tfrecords --dataset=flickr8k --data_dir=../shared/data/flickr8k_trainval --output_dir=runs/flickr8k/shards
+    fusion-train --experiment=flickr8k_cpu
+    fusion-evaluate --model_dir=runs/flickr8k_cpu --checkpoint=latest --split=val --protocol=flickr_1k --tsne --examples
 
 The paper's losses and optimiser with config-2 inputs (each photo and its flip, five captions
 and five 227-pixel crops of their 256-pixel canvases: augmentation against the overfitting a
@@ -11,13 +11,13 @@ is both watched each epoch and reported, and the figure is the last checkpoint's
 one on dev.
 """
 
-from experiments.configs.paper import paper_experiment, smoke_variant
+from fusion_tf.configs.paper import paper_experiment, smoke_variant
 
 
 def get_config() -> dict:
     experiment = paper_experiment("flickr8k", "config2", "flickr_1k")
-    experiment["train"].update({"model": "tiny", "image_size": 112, "epochs": 28})
-    experiment["evaluation"].update({"split": "val", "checkpoint": "latest"})
+    experiment["train"].update({"preset": "tiny", "image_size": 112, "epochs": 28})
+    experiment["evaluation"].update({"test_split": "val", "test_checkpoint": "latest"})
     return experiment
 
 

@@ -1,6 +1,6 @@
 """The embedded demo: the generated `shapes` data set, the tiny preset, minutes on a CPU.
 
-    python experiments/train.py          # builds shapes if missing, trains, evaluates, exports
+    fusion-train          # builds shapes if missing, trains, evaluates, exports
 
 It builds runs/shapes/shards (5000 train, 100 val, 100 test scenes), trains the tiny
 InceptionResNet-V1 (80 px) with softmax + center loss for 7 epochs, picks the checkpoint with the
@@ -10,15 +10,15 @@ validation, 5000 x 7 epochs (fewer steps) about 90% (measured while choosing the
 test split was not looked at).
 """
 
-from experiments.configs.paper import smoke_variant
+from fusion_tf.configs.paper import smoke_variant
 
 
 def get_config() -> dict:
     return {
         "train": {
             "dataset": "shapes",
-            "model": "tiny",
-            "config": "standard",
+            "preset": "tiny",
+            "input_config": "standard",
             "image_size": 80,
             "images_per_batch": 45,
             "learning_rate": 1e-3,
@@ -27,7 +27,7 @@ def get_config() -> dict:
             "epochs": 7,
         },
         "build": {"dataset": "shapes", "num_train": 5000},
-        "evaluation": {"split": "test", "protocol": "all"},
+        "evaluation": {"test_split": "test", "protocol": "all"},
     }
 
 

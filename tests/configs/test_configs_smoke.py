@@ -15,7 +15,10 @@ import cv2
 import numpy as np
 import pytest
 
-from experiments.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
+from fusion_tf.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
+from fusion_tf.data.sources import DATASETS
+from fusion_tf.orchestration.experiment import EvaluationConfig
+from fusion_tf.training.config import TrainConfig
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORDS = ["a", "dog", "cat", "runs", "sits", "on", "the", "grass", "beach", "red", "ball", "man"]
@@ -102,10 +105,13 @@ def run(script: str, *arguments: str) -> subprocess.CompletedProcess:
 
 
 def test_every_data_set_has_a_default_experiment():
+    assert set(DEFAULT_FOR_DATASET) == set(DATASETS)
     assert set(DEFAULT_FOR_DATASET.values()) <= set(EXPERIMENTS)
     for name in EXPERIMENTS:
         config, smoke = get_experiment(name), get_experiment(name, smoke=True)
         assert config["train"]["dataset"] == smoke["train"]["dataset"]
+        TrainConfig(**config["train"])  # every key is a TrainConfig field
+        EvaluationConfig(**config["evaluation"])  # and an EvaluationConfig field
         assert smoke["train"]["max_steps"] > 0
 
 
@@ -117,8 +123,8 @@ def test_paper_configs_hold_the_paper_settings():
             45,
             1e-3,
         )
-        assert train["model"] == "facenet" and train["center_loss_factor"] > 0
-    assert get_experiment("flickr30k_config2")["train"]["config"] == "config2"
+        assert train["preset"] == "facenet" and train["center_loss_factor"] > 0
+    assert get_experiment("flickr30k_config2")["train"]["input_config"] == "config2"
     assert get_experiment("coco1k_config2")["evaluation"]["protocol"] == "coco_1k"
 
 
@@ -157,7 +163,7 @@ def test_smoke_variant_end_to_end(experiment, tmp_path):
     assert (model_dir / "checkpoints").is_dir()
     results = json.loads((model_dir / "results.json").read_text())
     # Runs whose reported split is also watched each epoch must score the last checkpoint.
-    assert results["checkpoint"] == settings["evaluation"].get("checkpoint", "best")
+    assert results["checkpoint"] == settings["evaluation"].get("test_checkpoint", "best")
     result = run("evaluate.py", f"--model_dir={model_dir}", "--split=test", "--protocol=all")
     assert "image-to-text" in result.stdout
     assert (model_dir / "evaluation_test" / "results.md").is_file()

@@ -2,13 +2,14 @@
 
 import json
 
-from experiments import evaluate
+from fusion_tf.cli import evaluate
+from fusion_tf.configs import REFERENCE_RESULTS_FILE
 
 COLUMNS = ("i2t_r1", "i2t_r5", "i2t_r10", "t2i_r1", "t2i_r5", "t2i_r10")
 
 
 def _rows(protocol):
-    return {row["method"]: row for row in json.loads(evaluate.REFERENCE_FILE.read_text())[protocol]}
+    return {row["method"]: row for row in json.loads(REFERENCE_RESULTS_FILE.read_text())[protocol]}
 
 
 def test_the_papers_own_rows_are_transcribed():

@@ -6,7 +6,7 @@ import re
 import cv2
 import numpy as np
 
-from fusion_tf.search.contact_sheet import SheetCell, load_thumbnail, write_contact_sheet
+from fusion_tf.evaluation.contact_sheet import SheetCell, load_thumbnail, write_contact_sheet
 
 
 def _encoded_image(height, width):

@@ -1,7 +1,7 @@
-"""Writes the encoded text image of a caption as a PNG, enlarged without smoothing.
+"""fusion-encode-caption: the encoded text image of a caption as a PNG, enlarged without smoothing.
 
-    python -m experiments.encode_caption --encoder_dir=OUT/encoder --output=caption.png "a dog runs"
-    python -m experiments.encode_caption --train_captions=captions.txt --output=caption.png "a dog runs"
+    fusion-encode-caption --encoder_dir=OUT/encoder --output=caption.png "a dog runs"
+    fusion-encode-caption --train_captions=captions.txt --output=caption.png "a dog runs"
 
 `--train_captions` trains word vectors on a caption file first (one caption a line, or Flickr's
 `IMAGE#N<TAB>caption` token format) and, with `--save_encoder_dir`, keeps them.
@@ -14,6 +14,7 @@ import numpy as np
 from absl import app, flags
 
 from fusion_tf import text
+from fusion_tf.cli.console import configure_logging, run_command
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("encoder_dir", None, "Folder with a saved encoder (word vectors and layout).")
@@ -47,6 +48,7 @@ def load_encoder() -> text.TextImageEncoder:
 
 
 def main(argv: list[str]) -> None:
+    configure_logging()
     if len(argv) != 2:
         raise app.UsageError('give one caption, quoted: encode_caption "a dog runs on the beach"')
     if FLAGS.scale < 1:
@@ -66,7 +68,7 @@ def main(argv: list[str]) -> None:
 
 
 def run() -> None:
-    app.run(main)
+    run_command(main)
 
 
 if __name__ == "__main__":

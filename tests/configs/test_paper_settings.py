@@ -4,13 +4,13 @@ import dataclasses
 
 import pytest
 
-from experiments.configs import get_experiment
+from fusion_tf.configs import get_experiment
 from fusion_tf.training.config import TrainConfig
 
 # Every setting of a paper run as it resolves today (section 4 of the paper, facenet where the
 # paper is silent). A change here changes what "the paper's configuration" trains.
 PAPER_SETTINGS = {
-    "model": "facenet",
+    "preset": "facenet",
     "towers": "single",
     "image_size": 256,
     "images_per_batch": 45,
@@ -43,7 +43,7 @@ PAPER_SETTINGS = {
 def test_paper_runs_resolve_to_the_papers_settings(name, dataset, inputs):
     resolved = dataclasses.asdict(TrainConfig(**get_experiment(name)["train"]))
     assert {key: resolved[key] for key in PAPER_SETTINGS} == PAPER_SETTINGS
-    assert (resolved["dataset"], resolved["config"]) == (dataset, inputs)
+    assert (resolved["dataset"], resolved["input_config"]) == (dataset, inputs)
 
 
 def test_the_defaults_are_the_papers_settings():

@@ -1,15 +1,15 @@
 """Your own image-caption data: a CSV or JSON Lines file of (image, caption) rows.
 
-    python -m tfrecords_builder --dataset=custom --data_dir=captions.csv --output_dir=runs/custom/shards
-    python experiments/train.py --dataset=custom --model_dir=runs/custom
-    python experiments/evaluate.py --model_dir=runs/custom --split=test --protocol=all
+    fusion-build-tfrecords --dataset=custom --data_dir=captions.csv --output_dir=runs/custom/shards
+    fusion-train --dataset=custom --model_dir=runs/custom
+    fusion-evaluate --model_dir=runs/custom --split=test --protocol=all
 
 The CSV has a header with the columns `image` and `caption` (and optionally `split`); JSON Lines
 rows are objects with the same keys. Image paths are relative to the file's folder. Training uses
-the paper's settings; for a CPU, add `--model=tiny --image_size=96`.
+the paper's settings; for a CPU, add `--preset=tiny --image_size=96`.
 """
 
-from experiments.configs.paper import paper_experiment, smoke_variant
+from fusion_tf.configs.paper import paper_experiment, smoke_variant
 
 
 def get_config() -> dict:
