@@ -298,7 +298,10 @@ class Trainer:
             if step % config.log_every_steps == 0 or step == self.total_steps:
                 elapsed = time.perf_counter() - window_start
                 metrics["samples_per_second"] = window_steps * self.global_samples / elapsed
-                metrics["learning_rate"] = float(self.optimizer.learning_rate)
+                # From the schedule itself: under a strategy the optimizer's rate is a
+                # distributed variable that float() cannot read.
+                rate = self.learning_rate
+                metrics["learning_rate"] = float(rate(step) if callable(rate) else rate)
                 if self.objective.contrastive is not None:
                     metrics["contrastive_scale"] = float(self.objective.contrastive.scale)
                 writers.train_scalars(step, metrics)
