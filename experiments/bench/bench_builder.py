@@ -19,6 +19,8 @@ import time
 
 from absl import app, flags
 
+from experiments.bench import machine
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
     "data_dir",
@@ -32,6 +34,7 @@ flags.DEFINE_integer("images_per_shard", 100, "Images per shard.")
 
 def main(argv):
     del argv
+    print(machine.describe())
     import tfrecords_builder
     from fusion_tf.data.records import Record
     from fusion_tf.data.sources import open_source

@@ -21,6 +21,8 @@ import time
 
 from absl import app, flags
 
+from experiments.bench import machine
+
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["2000", "20000"], "Data set sizes; the first is the baseline.")
 flags.DEFINE_integer("num_workers", 2, "Worker processes.")
@@ -85,6 +87,7 @@ def run_child(num_images: int, output_dir: str) -> None:
 
 def main(argv):
     del argv
+    print(machine.describe())
     if FLAGS.child_images is not None:
         run_child(FLAGS.child_images, FLAGS.child_output_dir)
         return

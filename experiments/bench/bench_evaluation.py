@@ -15,6 +15,7 @@ import tracemalloc
 import numpy as np
 from absl import app, flags
 
+from experiments.bench import machine
 from fusion_tf.evaluation.recall import recall_at_k, summarize_ranks
 
 FLAGS = flags.FLAGS
@@ -59,6 +60,7 @@ def measure(function):
 
 def main(argv):
     del argv
+    print(machine.describe())
     random = np.random.default_rng(FLAGS.seed)
     images = random.standard_normal((FLAGS.num_images, FLAGS.dimension), dtype=np.float32)
     images /= np.linalg.norm(images, axis=1, keepdims=True)

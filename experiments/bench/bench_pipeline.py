@@ -27,7 +27,7 @@ import psutil
 import tensorflow as tf
 from absl import app, flags
 
-from experiments.bench import harness
+from experiments.bench import harness, machine
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline, schema
 
@@ -146,6 +146,7 @@ def model_rate(data_dir: str, scratch: pathlib.Path, spec: str, end_to_end: bool
 
 def main(argv):
     del argv
+    print(machine.describe())
     size, images_per_batch = FLAGS.image_size, FLAGS.images_per_batch
     with tempfile.TemporaryDirectory() as scratch:
         scratch = pathlib.Path(scratch)

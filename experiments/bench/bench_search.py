@@ -22,6 +22,7 @@ import faiss
 import numpy as np
 from absl import app, flags
 
+from experiments.bench import machine
 from fusion_tf.search.embedding_index import EmbeddingIndex
 
 FLAGS = flags.FLAGS
@@ -187,6 +188,7 @@ def run(kind: str, random: np.random.Generator) -> None:
 
 def main(argv):
     del argv
+    print(machine.describe())
     print(f"faiss {faiss.__version__}, {faiss.omp_get_max_threads()} OpenMP threads")
     random = np.random.default_rng(FLAGS.seed)
     for kind in FLAGS.datasets:

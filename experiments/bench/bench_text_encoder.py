@@ -12,6 +12,8 @@ import time
 import numpy as np
 from absl import app, flags
 
+from experiments.bench import machine
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string(
     "captions",
@@ -62,6 +64,7 @@ def best_rate(function, captions, repeats):
 
 def main(argv):
     del argv
+    print(machine.describe())
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)

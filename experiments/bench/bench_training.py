@@ -37,7 +37,7 @@ import keras
 import tensorflow as tf
 from absl import app, flags
 
-from experiments.bench import harness
+from experiments.bench import harness, machine
 from fusion_tf.training.precision import MIXED_PRECISION
 
 FLAGS = flags.FLAGS
@@ -197,6 +197,7 @@ def print_breakdown(preset: str, size: int, by_category: dict, by_type: dict) ->
 
 def main(argv):
     del argv
+    print(machine.describe())
     tf.get_logger().setLevel("ERROR")  # the profiler's TF1 deprecation notices
     if FLAGS.intra_op_threads:
         tf.config.threading.set_intra_op_parallelism_threads(FLAGS.intra_op_threads)

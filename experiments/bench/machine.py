@@ -1,0 +1,38 @@
+"""The processor a benchmark ran on, printed first, since hosts of one machine kind differ 2.5x."""
+
+import os
+import pathlib
+import platform
+
+# The instruction-set features that change the figures: full-width AVX-512, bfloat16 arithmetic
+# (AVX512_BF16) and Intel's matrix tiles (AMX), which oneDNN uses for bfloat16 convolutions.
+FEATURES_THAT_MATTER = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+
+
+def read_processor(cpuinfo: str) -> dict:
+    """Model name, family, model and the features that matter, from /proc/cpuinfo's text."""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if not key:
+            break  # the first processor's block is enough: the cores of one host match
+        fields.setdefault(key, value.strip())
+    flags = set(fields.get("flags", "").split())
+    return {
+        "model_name": fields.get("model name", platform.processor() or "unknown"),
+        "family": fields.get("cpu family", "?"),
+        "model": fields.get("model", "?"),
+        "features": [name for name in FEATURES_THAT_MATTER if name in flags],
+    }
+
+
+def describe(cpuinfo_path: str = "/proc/cpuinfo") -> str:
+    """One line naming the processor, its family/model, features that matter and core count."""
+    path = pathlib.Path(cpuinfo_path)
+    processor = read_processor(path.read_text() if path.is_file() else "")
+    features = ", ".join(processor["features"]) or "none of " + ", ".join(FEATURES_THAT_MATTER)
+    return (
+        f"processor: {processor['model_name']} (family {processor['family']}, model "
+        f"{processor['model']}); {features}; {os.cpu_count()} logical cores"
+    )
