@@ -18,6 +18,7 @@ EXPERIMENTS = (
     "coco1k_config2",
     "flickr8k",
     "flickr8k_cpu",
+    "flickr8k_cpu_contrastive",
     "shapes_demo",
     "custom_example",
 )
