@@ -9,7 +9,8 @@ RESULTS.md kept: one backbone per modality (one shared backbone collapses under 
 its batch statistics make the two modalities antipodal), the symmetric multi-positive InfoNCE
 added to softmax + center loss, and warm-up + cosine decay (random resized crops slowed the
 3-epoch row, and flickr8k_cpu's dev recall shows no overfitting to fight within this budget).
-Settings were fixed on 3-epoch rows before the final run; flickr8k_trainval has no test split, so the figure reported is the dev split's at the last checkpoint, never the best one.
+Settings were fixed on 3-epoch rows before the final run; flickr8k_trainval has no test split,
+so the figure reported is the dev split's at the last checkpoint, never the best one.
 """
 
 from fusion_tf.configs import flickr8k_cpu
