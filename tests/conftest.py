@@ -3,6 +3,9 @@
 import json
 import os
 import pathlib
+import subprocess
+import sys
+import textwrap
 
 import cv2
 import numpy as np
@@ -12,6 +15,36 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+# Logical devices must be configured before TensorFlow initialises, so replica tests run their
+# script in a fresh interpreter that first splits the CPU into two devices.
+_TWO_CPU_REPLICAS = """
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+"""
+
+
+@pytest.fixture
+def run_on_two_cpu_replicas():
+    """Runs a script on two logical CPUs (for MirroredStrategy); returns its last line's JSON."""
+
+    def run(script: str) -> dict:
+        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), TF_CPP_MIN_LOG_LEVEL="3")
+        completed = subprocess.run(
+            [sys.executable, "-c", _TWO_CPU_REPLICAS + textwrap.dedent(script)],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        return json.loads(completed.stdout.strip().splitlines()[-1])
+
+    return run
 
 
 def _shared_dir(name: str) -> pathlib.Path:

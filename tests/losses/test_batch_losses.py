@@ -1,12 +1,7 @@
 """The contrastive and hard-negative losses: hand-computed values, positives, replicas, the objective."""
 
-import json
 import math
-import os
 import pathlib
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -132,16 +127,12 @@ def test_objective_weights_and_reports_each_term():
     assert set(single["contrastive"]) == {"loss", "contrastive"}
 
 
-# Logical devices must be configured before TensorFlow initialises, so this runs in its own
-# interpreter: the global batch of 4 images (1 photo + 3 captions each) is split 2 + 2.
-_MIRRORED_SCRIPT = textwrap.dedent(
-    """
+# Run on two logical CPUs by the `run_on_two_cpu_replicas` fixture: the global batch of 4 images (1 photo + 3 captions each) is split 2 + 2.
+_MIRRORED_SCRIPT = """
     import json
     import numpy as np
     import tensorflow as tf
 
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from fusion_tf.losses.contrastive import ContrastiveLoss
     from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
     from fusion_tf.losses.hard_negative import hard_negative_loss
@@ -191,23 +182,14 @@ _MIRRORED_SCRIPT = textwrap.dedent(
         "kernel": [distributed_gradients[0].numpy().tolist(), single_gradients[0].numpy().tolist()],
         "scale": [float(distributed_gradients[1]), float(single_gradients[1])],
     }))
-    """
-)
+"""
 
 
 @pytest.mark.slow
-def test_two_replicas_give_the_loss_and_gradients_of_one_replica_on_the_whole_batch():
-    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), TF_CPP_MIN_LOG_LEVEL="3")
-    completed = subprocess.run(
-        [sys.executable, "-c", _MIRRORED_SCRIPT],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+def test_two_replicas_give_the_loss_and_gradients_of_one_replica_on_the_whole_batch(
+    run_on_two_cpu_replicas,
+):
+    result = run_on_two_cpu_replicas(_MIRRORED_SCRIPT)
     assert result["replicas"] == 2
     assert result["loss"][0] == pytest.approx(result["loss"][1], rel=1e-5)
     assert result["scale"][0] == pytest.approx(result["scale"][1], rel=1e-4, abs=1e-6)

@@ -1,11 +1,6 @@
 """Tests for CenterLoss: the loss value, the center update rules, saving and tf.distribute."""
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -202,16 +197,12 @@ def test_keras_file_round_trip_keeps_config_and_centers(tmp_path):
     assert float(loaded(batch, batch_labels)) == pytest.approx(float(layer(batch, batch_labels)))
 
 
-# Logical devices must be configured before TensorFlow initialises, so this runs in its own
-# interpreter. Replica 0 gets 4 samples and replica 1 gets 5; class 3 is on both replicas.
-_MIRRORED_SCRIPT = textwrap.dedent(
-    """
+# Run on two logical CPUs by the `run_on_two_cpu_replicas` fixture. Replica 0 gets 4 samples and replica 1 gets 5; class 3 is on both replicas.
+_MIRRORED_SCRIPT = """
     import json
     import numpy as np
     import tensorflow as tf
 
-    cpu = tf.config.list_physical_devices("CPU")[0]
-    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from fusion_tf.models.center_loss import CenterLoss
 
     rng = np.random.default_rng(0)
@@ -245,23 +236,12 @@ _MIRRORED_SCRIPT = textwrap.dedent(
         "replicas": [copy.numpy().tolist() for copy in layer.centers.value.values],
         "single": single.centers.numpy().tolist(),
     }))
-    """
-)
+"""
 
 
 @pytest.mark.slow
-def test_mirrored_replicas_hold_identical_centers_equal_to_single_replica():
-    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), TF_CPP_MIN_LOG_LEVEL="3")
-    completed = subprocess.run(
-        [sys.executable, "-c", _MIRRORED_SCRIPT],
-        cwd=PROJECT_ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+def test_mirrored_replicas_hold_identical_centers_equal_to_single_replica(run_on_two_cpu_replicas):
+    result = run_on_two_cpu_replicas(_MIRRORED_SCRIPT)
     assert result["num_replicas"] == 2
     first, second = (np.array(copy) for copy in result["replicas"])
     np.testing.assert_array_equal(first, second)
