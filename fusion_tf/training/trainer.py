@@ -26,6 +26,7 @@ from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.learning_rate import learning_rate_schedule
 from fusion_tf.training.precision import dtype_policy
+from fusion_tf.training.progress import Progress
 from fusion_tf.training.run_folder import (
     BEST_DIR,
     CHECKPOINT_DIR,
@@ -284,6 +285,7 @@ class Trainer:
         best_rsum = max((entry["rsum"] for entry in history if "rsum" in entry), default=-1.0)
 
         iterator = iter(self.distributed_dataset())
+        progress = Progress(start_step, self.total_steps)
         step, window_start, window_steps = start_step, time.perf_counter(), 0
         while step < self.total_steps:
             metrics = {name: float(value) for name, value in self.train_step(iterator).items()}
@@ -308,7 +310,8 @@ class Trainer:
                 logger.info(
                     f"step {step}/{self.total_steps} epoch {step / self.steps_per_epoch:.2f} "
                     f"loss {metrics['loss']:.4f} ({self._loss_parts(metrics)}) "
-                    f"acc {metrics['accuracy']:.3f} {metrics['samples_per_second']:.0f} samples/s"
+                    f"acc {metrics['accuracy']:.3f} {metrics['samples_per_second']:.0f} samples/s; "
+                    f"{progress.describe(step)}"
                 )
                 window_start, window_steps = time.perf_counter(), 0
             epoch_end = step % self.steps_per_epoch == 0 or step == self.total_steps
