@@ -16,12 +16,14 @@ How a photo becomes the stored image:
   when both sides shrink, bilinear otherwise), and encoded as JPEG.
 """
 
+import os
 import re
+import stat
 
 import cv2
 import numpy as np
 
-from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE
+from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE, detected_kind
 
 # Start-of-frame markers carry the image size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 _JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -44,18 +46,39 @@ class ImageError(ValueError):
     """Why an image cannot be used; the message is the reason listed in skipped.jsonl."""
 
 
-def read_image(image: str | bytes) -> bytes:
-    """The encoded image: `image` itself if bytes, else the contents of the file it names."""
+def read_image(image: str | bytes, max_bytes: int) -> bytes:
+    """The encoded image: `image` itself if bytes, else the contents of the regular file it names.
+
+    Devices, pipes and sockets are refused without reading (/dev/zero never ends, a FIFO blocks),
+    and so are files over `max_bytes`.
+    """
     if isinstance(image, bytes):
         data = image
     else:
         try:
-            with open(image, "rb") as file:
-                data = file.read()
+            # Non-blocking, so that opening a FIFO returns at once instead of waiting for a writer.
+            descriptor = os.open(image, os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError as error:
             raise ImageError(f"file not found: {image}") from error
         except OSError as error:
             raise ImageError(f"cannot read {image}: {error.strerror or error}") from error
+        try:
+            status = os.fstat(descriptor)
+            if not stat.S_ISREG(status.st_mode):
+                raise ImageError(
+                    f"cannot read {image}: not a regular file (a folder, device, pipe or socket)"
+                )
+            if status.st_size > max_bytes:
+                raise ImageError(
+                    f"{image}: {status.st_size:,} bytes, more than max_image_bytes={max_bytes:,}"
+                )
+            with open(descriptor, "rb", closefd=False) as file:
+                # One byte past the cap tells a file that grew since fstat.
+                data = file.read(max_bytes + 1)
+        finally:
+            os.close(descriptor)
+    if len(data) > max_bytes:
+        raise ImageError(f"more than max_image_bytes={max_bytes:,} bytes")
     if not data:
         raise ImageError("empty file (0 bytes)")
     return data
@@ -143,7 +166,9 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
         raise ImageError(f"corrupt {kind}: {error.err or error}") from error
     if image is None:
         if kind == "image":
-            raise ImageError(f"not an image OpenCV can decode (file starts with {data[:12]!r})")
+            raise ImageError(
+                f"not an image OpenCV can decode ({len(data):,} bytes of {detected_kind(data)})"
+            )
         raise ImageError(f"corrupt {kind}: OpenCV could not decode it")
     _check_pixels(image.shape[1], image.shape[0], max_pixels)
     return image
