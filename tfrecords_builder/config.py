@@ -8,12 +8,12 @@ import dataclasses
 import os
 
 from fusion_tf.data.sources import DATASETS
+from fusion_tf.image_files import DEFAULT_MAX_IMAGE_BYTES
 from fusion_tf.text import DEFAULT_DIM
 from tfrecords_builder.errors import BuildError
 
 ON_ERROR_CHOICES = ("skip", "fail")
 DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
-DEFAULT_MAX_IMAGE_BYTES = 50_000_000
 # Settings that change what is written; the others (workers, error policy, overwrite) only change
 # how a build runs, so a build may be resumed with different values of them.
 OUTPUT_SETTINGS = (

@@ -16,13 +16,12 @@ How a photo becomes the stored image:
   when both sides shrink, bilinear otherwise), and encoded as JPEG.
 """
 
-import os
 import re
-import stat
 
 import cv2
 import numpy as np
 
+from fusion_tf.image_files import ImageFileError, read_image_file
 from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE, detected_kind
 
 # Start-of-frame markers carry the image size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
@@ -47,38 +46,20 @@ class ImageError(ValueError):
 
 
 def read_image(image: str | bytes, max_bytes: int) -> bytes:
-    """The encoded image: `image` itself if bytes, else the contents of the regular file it names.
+    """The encoded image: `image` itself if bytes, else the regular file it names (read_image_file).
 
-    Devices, pipes and sockets are refused without reading (/dev/zero never ends, a FIFO blocks),
-    and so are files over `max_bytes`.
+    Raises:
+        ImageError: a file that cannot be read, more than `max_bytes`, or empty.
     """
     if isinstance(image, bytes):
         data = image
     else:
         try:
-            # Non-blocking, so that opening a FIFO returns at once instead of waiting for a writer.
-            descriptor = os.open(image, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError as error:
-            raise ImageError(f"file not found: {image}") from error
-        except OSError as error:
-            raise ImageError(f"cannot read {image}: {error.strerror or error}") from error
-        try:
-            status = os.fstat(descriptor)
-            if not stat.S_ISREG(status.st_mode):
-                raise ImageError(
-                    f"cannot read {image}: not a regular file (a folder, device, pipe or socket)"
-                )
-            if status.st_size > max_bytes:
-                raise ImageError(
-                    f"{image}: {status.st_size:,} bytes, more than max_image_bytes={max_bytes:,}"
-                )
-            with open(descriptor, "rb", closefd=False) as file:
-                # One byte past the cap tells a file that grew since fstat.
-                data = file.read(max_bytes + 1)
-        finally:
-            os.close(descriptor)
+            data = read_image_file(image, max_bytes)
+        except ImageFileError as error:
+            raise ImageError(str(error)) from error
     if len(data) > max_bytes:
-        raise ImageError(f"more than max_image_bytes={max_bytes:,} bytes")
+        raise ImageError(f"{len(data):,} bytes, more than max_image_bytes={max_bytes:,}")
     if not data:
         raise ImageError("empty file (0 bytes)")
     return data

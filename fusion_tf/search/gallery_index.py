@@ -10,11 +10,10 @@ import cv2
 import numpy as np
 
 from fusion_tf.evaluation.contact_sheet import SheetCell
+from fusion_tf.image_files import DEFAULT_MAX_IMAGE_BYTES, ImageFileError, read_image_file
 from fusion_tf.search.batch_embedding import embed_in_batches
 from fusion_tf.search.embedding_index import EmbeddingIndex
 from fusion_tf.search.index_cache import CACHE_DIR_NAME, cached_or_built_index
-from tfrecords_builder.config import DEFAULT_MAX_IMAGE_BYTES
-from tfrecords_builder.images import ImageError, read_image
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 
@@ -112,8 +111,8 @@ def _list_gallery(gallery_dir: Path) -> tuple[list[Path], list[list[str]], int]:
 def _read_image(path: Path) -> tuple[bytes | None, str]:
     """(encoded bytes, "") for a regular file OpenCV can decode, else (None, reason)."""
     try:
-        encoded = read_image(str(path), DEFAULT_MAX_IMAGE_BYTES)
-    except ImageError as error:
+        encoded = read_image_file(path, DEFAULT_MAX_IMAGE_BYTES)
+    except ImageFileError as error:
         return None, str(error)
     # A reduced-size decode checks the file is an image at a fraction of a full decode's cost.
     if cv2.imdecode(np.frombuffer(encoded, dtype=np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8) is None:
@@ -154,7 +153,7 @@ class GalleryIndex:
         Every non-hidden file with an extension in IMAGE_EXTENSIONS, in any subfolder, is a
         gallery image; symbolic links are followed only when they lead to a file or folder inside
         the gallery (others are skipped and listed). Only regular files are read (a named pipe
-        or a device is skipped), each up to the builder's max_image_bytes. The cache is valid
+        or a device is skipped), each up to DEFAULT_MAX_IMAGE_BYTES (50 MB). The cache is valid
         while the list of images, each one's content (a BLAKE2b hash of its bytes; sizes and
         times are not trusted), embedder_id and index_options are all unchanged. Files that
         cannot be read or decoded, and images the model refuses (embed_fn returns an all-zero
@@ -183,8 +182,8 @@ class GalleryIndex:
         for path in image_paths:
             name = path.relative_to(gallery_dir).as_posix()
             try:
-                encoded = read_image(str(path), DEFAULT_MAX_IMAGE_BYTES)
-            except ImageError as error:
+                encoded = read_image_file(path, DEFAULT_MAX_IMAGE_BYTES)
+            except ImageFileError as error:
                 unreadable.append([name, str(error)])
                 continue
             files.append([name, hashlib.blake2b(encoded, digest_size=16).hexdigest()])
