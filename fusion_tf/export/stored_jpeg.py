@@ -169,19 +169,21 @@ _JPEG_RATIOS = (1, 2, 4, 8)  # the scales libjpeg decodes at directly, from its 
 _BLOCK_ROWS = 256  # rows widened at once where a decoded image needs more than 8 bits a sample
 
 
-def _starts_with(encoded: tf.Tensor, signature: bytes, offset: int = 0) -> tf.Tensor:
-    return tf.equal(tf.strings.substr(encoded, offset, len(signature)), signature)
+def _starts_with(head: tf.Tensor, signature: bytes, offset: int = 0) -> tf.Tensor:
+    return tf.equal(tf.strings.substr(head, offset, len(signature)), signature)
 
 
 def _kind(encoded: tf.Tensor) -> tf.Tensor:
     """The format from the leading bytes: _JPEG, _PNG, _GIF, _BMP, _WEBP, or -1 (refused)."""
-    webp = _starts_with(encoded, WEBP_SIGNATURE[0]) & _starts_with(encoded, WEBP_SIGNATURE[1], 8)
+    # Padded, because substr fails on a start past the end of a string shorter than 12 bytes.
+    head = tf.strings.substr(encoded, 0, 16) + b"\x00" * 16
+    webp = _starts_with(head, WEBP_SIGNATURE[0]) & _starts_with(head, WEBP_SIGNATURE[1], 8)
     checks = [
-        (_starts_with(encoded, JPEG_SIGNATURE), _JPEG),
-        (_starts_with(encoded, PNG_SIGNATURE), _PNG),
-        (_starts_with(encoded, GIF_SIGNATURES[0]) | _starts_with(encoded, GIF_SIGNATURES[1]), _GIF),
+        (_starts_with(head, JPEG_SIGNATURE), _JPEG),
+        (_starts_with(head, PNG_SIGNATURE), _PNG),
+        (_starts_with(head, GIF_SIGNATURES[0]) | _starts_with(head, GIF_SIGNATURES[1]), _GIF),
         (webp, _WEBP),
-        (_starts_with(encoded, BMP_SIGNATURE), _BMP),
+        (_starts_with(head, BMP_SIGNATURE), _BMP),
     ]
     kind = tf.constant(-1)
     for matches, value in reversed(checks):
