@@ -26,6 +26,7 @@ import multiprocessing.forkserver
 import os
 import pathlib
 import sys
+import tempfile
 
 import tqdm
 
@@ -93,8 +94,11 @@ def _start_worker_server() -> None:
 
 
 def _open_source(config: BuildConfig):
+    options = dict(config.source_options)
+    if config.dataset == "custom":
+        options["allow_outside_folder"] = config.allow_outside_data_dir
     try:
-        return open_source(config.dataset, config.data_dir, **config.source_options)
+        return open_source(config.dataset, config.data_dir, **options)
     except (FileNotFoundError, ValueError) as error:
         raise BuildError(str(error)) from error
 
@@ -244,7 +248,9 @@ def _write_shards(
             )
         return writers[split, index]
 
-    settings = worker.ImageSettings(config.image_size, config.jpeg_quality, config.max_image_pixels)
+    settings = worker.ImageSettings(
+        config.image_size, config.jpeg_quality, config.max_image_pixels, config.max_image_bytes
+    )
     executor = concurrent.futures.ProcessPoolExecutor(
         config.num_workers,
         mp_context=multiprocessing.get_context(_START_METHOD),
@@ -330,7 +336,15 @@ def build(config: BuildConfig) -> dict:
     output_dir = pathlib.Path(config.output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise BuildError(f"--output_dir={output_dir} is a file, not a folder")
-    output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        # The lock and the build state are the first writes: fail here, naming the folder.
+        with tempfile.TemporaryFile(dir=output_dir):
+            pass
+    except OSError as error:
+        raise BuildError(
+            f"--output_dir={output_dir} cannot be written: {error.strerror or error}"
+        ) from error
     with locked(output_dir):
         if config.overwrite:
             remove_build_outputs(output_dir)

@@ -8,6 +8,7 @@ import dataclasses
 import os
 
 from fusion_tf.data.sources import DATASETS
+from fusion_tf.image_files import DEFAULT_MAX_IMAGE_BYTES
 from fusion_tf.text import DEFAULT_DIM
 from tfrecords_builder.errors import BuildError
 
@@ -50,6 +51,12 @@ class BuildConfig:
         jpeg_quality: int. Quality of the stored JPEG images, 1 to 100. Defaults to 95.
         max_image_pixels: int. Images with more pixels are skipped unread (decompression
             bombs). Defaults to 100,000,000 (a 108-megapixel phone photo is over it).
+        max_image_bytes: int. Image files larger than this are skipped unread. Defaults to
+            50,000,000 (a 100-megapixel JPEG at quality 95 is about 30 MB).
+        allow_outside_data_dir: bool. custom: read images that the caption file names outside
+            its folder (an absolute path or one climbing out with ".."); by default they are
+            skipped, so a caption file from elsewhere cannot make the build read any file.
+            Defaults to False.
         max_skipped_fraction: float. The build fails when more than this fraction of a split is
             skipped. Defaults to 0.01.
         on_error: str. "skip" lists bad input in skipped.jsonl and goes on; "fail" stops at the
@@ -70,6 +77,8 @@ class BuildConfig:
     image_size: int = 256
     jpeg_quality: int = 95
     max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+    max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    allow_outside_data_dir: bool = False
     max_skipped_fraction: float = 0.01
     on_error: str = dataclasses.field(default="skip", metadata={"choices": ON_ERROR_CHOICES})
     num_workers: int | None = None
@@ -81,7 +90,13 @@ class BuildConfig:
             raise BuildError(
                 f"unknown dataset {self.dataset!r}: expected one of {', '.join(DATASETS)}"
             )
-        positive = ("word_vector_dim", "images_per_shard", "image_size", "max_image_pixels")
+        positive = (
+            "word_vector_dim",
+            "images_per_shard",
+            "image_size",
+            "max_image_pixels",
+            "max_image_bytes",
+        )
         for name in positive:
             if getattr(self, name) < 1:
                 raise BuildError(f"{name}={getattr(self, name)} must be at least 1")

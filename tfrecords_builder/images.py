@@ -21,7 +21,8 @@ import re
 import cv2
 import numpy as np
 
-from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE
+from fusion_tf.image_files import ImageFileError, read_image_file
+from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE, detected_kind
 
 # Start-of-frame markers carry the image size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 _JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -44,18 +45,21 @@ class ImageError(ValueError):
     """Why an image cannot be used; the message is the reason listed in skipped.jsonl."""
 
 
-def read_image(image: str | bytes) -> bytes:
-    """The encoded image: `image` itself if bytes, else the contents of the file it names."""
+def read_image(image: str | bytes, max_bytes: int) -> bytes:
+    """The encoded image: `image` itself if bytes, else the regular file it names (read_image_file).
+
+    Raises:
+        ImageError: a file that cannot be read, more than `max_bytes`, or empty.
+    """
     if isinstance(image, bytes):
         data = image
     else:
         try:
-            with open(image, "rb") as file:
-                data = file.read()
-        except FileNotFoundError as error:
-            raise ImageError(f"file not found: {image}") from error
-        except OSError as error:
-            raise ImageError(f"cannot read {image}: {error.strerror or error}") from error
+            data = read_image_file(image, max_bytes)
+        except ImageFileError as error:
+            raise ImageError(str(error)) from error
+    if len(data) > max_bytes:
+        raise ImageError(f"{len(data):,} bytes, more than max_image_bytes={max_bytes:,}")
     if not data:
         raise ImageError("empty file (0 bytes)")
     return data
@@ -143,7 +147,9 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
         raise ImageError(f"corrupt {kind}: {error.err or error}") from error
     if image is None:
         if kind == "image":
-            raise ImageError(f"not an image OpenCV can decode (file starts with {data[:12]!r})")
+            raise ImageError(
+                f"not an image OpenCV can decode ({len(data):,} bytes of {detected_kind(data)})"
+            )
         raise ImageError(f"corrupt {kind}: OpenCV could not decode it")
     _check_pixels(image.shape[1], image.shape[0], max_pixels)
     return image

@@ -22,11 +22,13 @@ class ImageSettings:
         image_size: int. Side of the stored square image in pixels.
         jpeg_quality: int. JPEG quality, 1 to 100.
         max_image_pixels: int. Larger images are skipped unread.
+        max_image_bytes: int. Larger files are skipped unread.
     """
 
     image_size: int
     jpeg_quality: int
     max_image_pixels: int
+    max_image_bytes: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +63,7 @@ def encode_image(image: str | bytes, captions: tuple[str, ...]) -> EncodedImage 
     """The Example parts of one image, or the reason it cannot be used."""
     try:
         jpeg = to_jpeg(
-            read_image(image),
+            read_image(image, _settings.max_image_bytes),
             _settings.image_size,
             _settings.jpeg_quality,
             _settings.max_image_pixels,

@@ -10,6 +10,7 @@ normalised embeddings, the order of the paper's Euclidean distance); --index=hns
 large galleries.
 """
 
+import functools
 import pathlib
 import sys
 
@@ -49,7 +50,10 @@ def main(argv):
         embedder = SavedModelEmbedder(FLAGS.saved_model)
         if FLAGS.gallery:
             gallery = GalleryIndex.build_or_load(
-                FLAGS.gallery, embedder.images, embedder_id=embedder.embedder_id, kind=FLAGS.index
+                FLAGS.gallery,
+                functools.partial(embedder.images, zeros_for_refused=True),
+                embedder_id=embedder.embedder_id,
+                kind=FLAGS.index,
             )
             print(gallery.report.summary())
             counts = embedder.caption_word_counts(queries)

@@ -8,13 +8,14 @@ from fusion_tf.export.saved_model import (
     read_export_info,
     stored_image_settings,
 )
-from fusion_tf.export.serving_module import FusionServingModule
+from fusion_tf.export.serving_module import FusionServingModule, ServingLimits
 from fusion_tf.export.stored_jpeg import StoredImageSettings, stored_jpeg
 
 __all__ = [
     "EXPORT_INFO_FILE",
     "SIGNATURES",
     "FusionServingModule",
+    "ServingLimits",
     "StoredImageSettings",
     "export_model",
     "read_export_info",

@@ -53,19 +53,21 @@ def _linear_taps(source: tf.Tensor, target: int):
 
 def _resize_linear(image: tf.Tensor, size: int) -> tf.Tensor:
     height, width = tf.shape(image)[0], tf.shape(image)[1]
-    pixels = tf.cast(image, tf.int32)
+    top, bottom, weight_top, weight_bottom = _linear_taps(height, size)
+    # Only the 2 x size source rows the vertical pass reads are widened, never the whole image;
+    # each row's horizontal pass is the same arithmetic whichever rows are taken.
+    needed = tf.gather(image, tf.concat([top, bottom], 0))
     left, right, weight_left, weight_right = _linear_taps(width, size)
     rows = (
-        tf.gather(pixels, left, axis=1) * weight_left[:, tf.newaxis]
-        + tf.gather(pixels, right, axis=1) * weight_right[:, tf.newaxis]
+        tf.cast(tf.gather(needed, left, axis=1), tf.int32) * weight_left[:, tf.newaxis]
+        + tf.cast(tf.gather(needed, right, axis=1), tf.int32) * weight_right[:, tf.newaxis]
     )
-    top, bottom, weight_top, weight_bottom = _linear_taps(height, size)
 
-    def weighted(row_index, weight):
-        rows_shifted = tf.bitwise.right_shift(tf.gather(rows, row_index), 4)
+    def weighted(row_values, weight):
+        rows_shifted = tf.bitwise.right_shift(row_values, 4)
         return tf.bitwise.right_shift(rows_shifted * weight[:, tf.newaxis, tf.newaxis], 16)
 
-    total = weighted(top, weight_top) + weighted(bottom, weight_bottom) + 2
+    total = weighted(rows[:size], weight_top) + weighted(rows[size:], weight_bottom) + 2
     return tf.cast(tf.clip_by_value(tf.bitwise.right_shift(total, 2), 0, 255), tf.uint8)
 
 
@@ -111,45 +113,75 @@ def _area_taps(source: tf.Tensor, target: int):
 
 
 def _accumulate(values: tf.Tensor, taps, index, weight, axis: int) -> tf.Tensor:
-    """Sum over taps of gathered values x weight along `axis`, added one tap at a time like OpenCV."""
+    """Sum over taps of gathered values x weight along `axis`, added one tap at a time like OpenCV.
+
+    Values are widened to float32 after the gather, so uint8 input is never widened whole.
+    """
     weight_shape = [-1, 1, 1] if axis == 0 else [1, -1, 1]
 
+    def gathered(tap):
+        return tf.cast(tf.gather(values, index[:, tap], axis=axis), tf.float32)
+
     def add_tap(tap, total):
-        gathered = tf.gather(values, index[:, tap], axis=axis)
-        return tap + 1, total + gathered * tf.reshape(weight[:, tap], weight_shape)
+        return tap + 1, total + gathered(tap) * tf.reshape(weight[:, tap], weight_shape)
 
     # Adding the zero-weight padding taps leaves each float32 sum unchanged, bit for bit.
-    initial = tf.zeros_like(tf.gather(values, index[:, 0], axis=axis))
+    initial = tf.zeros_like(gathered(0))
     _, total = tf.while_loop(lambda tap, _: tap < taps, add_tap, (tf.constant(0), initial))
     return total
 
 
+def _by_output_row(size: int, output_row) -> tf.Tensor:
+    """(size, size, 3) uint8 from output_row(d) -> (size, 3) uint8, one output row at a time.
+
+    Each output row reads only its own source rows, so a large photo is never widened whole.
+    """
+    rows = tf.TensorArray(tf.uint8, size=size, element_shape=[size, 3])
+    _, rows = tf.while_loop(
+        lambda row, _: row < size,
+        lambda row, rows: (row + 1, rows.write(row, output_row(row))),
+        (tf.constant(0), rows),
+        parallel_iterations=1,
+    )
+    return rows.stack()
+
+
 def _resize_area_fractional(image: tf.Tensor, size: int) -> tf.Tensor:
     height, width = tf.shape(image)[0], tf.shape(image)[1]
-    pixels = tf.cast(image, tf.float32)
-    rows = _accumulate(pixels, *_area_taps(width, size), axis=1)
-    total = _accumulate(rows, *_area_taps(height, size), axis=0)
-    return tf.cast(tf.clip_by_value(tf.round(total), 0.0, 255.0), tf.uint8)
+    column_taps = _area_taps(width, size)
+    row_count, row_index, row_weight = _area_taps(height, size)
+
+    def output_row(row):
+        # The row pass over this output row's source rows, then OpenCV's column pass over them.
+        source_rows = tf.gather(image, row_index[row])
+        passed = _accumulate(source_rows, *column_taps, axis=1)
+        local_index = tf.range(row_count)[tf.newaxis, :]
+        total = _accumulate(passed, row_count, local_index, row_weight[row][tf.newaxis], axis=0)
+        return tf.cast(tf.clip_by_value(tf.round(total[0]), 0.0, 255.0), tf.uint8)
+
+    return _by_output_row(size, output_row)
 
 
 def _resize_area_integer(image: tf.Tensor, size: int) -> tf.Tensor:
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     block_height, block_width = height // size, width // size
-    # A no-op when the scales are integers; it keeps both tf.cond branches traceable otherwise.
-    whole_blocks = image[: size * block_height, : size * block_width]
-    blocks = tf.reshape(tf.cast(whole_blocks, tf.int32), [size, block_height, size, block_width, 3])
-    total = tf.reduce_sum(blocks, axis=[1, 3])
     area = block_height * block_width
+    inverse = tf.constant(1.0, tf.float32) / tf.cast(area, tf.float32)
+    halves = (block_height == 2) & (block_width == 2)
 
-    def halves():
-        return tf.bitwise.right_shift(total + 2, 2)
+    def output_row(row):
+        # A no-op crop when the scales are integers; it keeps both tf.cond branches traceable.
+        block = image[row * block_height : (row + 1) * block_height, : size * block_width]
+        block = tf.reshape(tf.cast(block, tf.int32), [block_height, size, block_width, 3])
+        total = tf.reduce_sum(block, axis=[0, 2])
+        averaged = tf.where(
+            halves,
+            tf.bitwise.right_shift(total + 2, 2),
+            tf.cast(tf.round(tf.cast(total, tf.float32) * inverse), tf.int32),
+        )
+        return tf.cast(tf.clip_by_value(averaged, 0, 255), tf.uint8)
 
-    def scaled():
-        inverse = tf.constant(1.0, tf.float32) / tf.cast(area, tf.float32)
-        return tf.cast(tf.round(tf.cast(total, tf.float32) * inverse), tf.int32)
-
-    averaged = tf.cond((block_height == 2) & (block_width == 2), halves, scaled)
-    return tf.cast(tf.clip_by_value(averaged, 0, 255), tf.uint8)
+    return _by_output_row(size, output_row)
 
 
 def _integer_scale(source: tf.Tensor, size: int) -> tf.Tensor:

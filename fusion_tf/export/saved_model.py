@@ -16,7 +16,7 @@ import shutil
 import tensorflow as tf
 
 from fusion_tf.data import manifest as manifest_lib
-from fusion_tf.export.serving_module import FusionServingModule
+from fusion_tf.export.serving_module import FusionServingModule, ServingLimits
 from fusion_tf.export.stored_jpeg import StoredImageSettings
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.text.encoder import TextImageEncoder
@@ -26,7 +26,7 @@ EXPORT_INFO_FILE = "fusion_tf_export.json"
 SIGNATURES = {
     "embed_image": {
         "inputs": {
-            "images": "string [batch]: encoded image bytes: JPEG or PNG (also GIF, BMP, WebP)"
+            "images": "string [batch]: encoded image bytes: JPEG or PNG (also GIF: first frame, BMP, WebP)"
         },
         "outputs": {
             "embeddings": "float32 [batch, embedding_size]: L2-normalised; zeros where not valid",
@@ -52,6 +52,7 @@ def export_model(
     standardization: str = "fixed",
     stored_image: StoredImageSettings | None = None,
     source: dict | None = None,
+    limits: ServingLimits | None = None,
 ) -> pathlib.Path:
     """Saves `model` with its preprocessing as a SavedModel with `embed_image` and `embed_text`.
 
@@ -68,6 +69,8 @@ def export_model(
         stored_image: StoredImageSettings or None. How the build stored photos; None for the
             builder's defaults.
         source: dict or None. Where the model comes from, recorded in the JSON file.
+        limits: ServingLimits or None. Memory bounds of embed_image and embed_text; None for
+            the defaults.
 
     Returns:
         The export folder.
@@ -85,7 +88,7 @@ def export_model(
             f"{export_dir} is not empty and holds no earlier export ({EXPORT_INFO_FILE}): "
             "export to an empty or new folder"
         )
-    module = FusionServingModule(model, encoder, standardization, stored_image)
+    module = FusionServingModule(model, encoder, standardization, stored_image, limits)
     partial = export_dir.with_name(f".{export_dir.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +105,7 @@ def export_model(
         "towers": model.towers,
         "preset": model.preset,
         "stored_image": dataclasses.asdict(module.stored_image),
+        "serving_limits": dataclasses.asdict(module.limits),
         "caption_layout": encoder.layout.to_config(),
         "caption_capacity": encoder.capacity,
         "vocabulary_size": len(encoder.vectors),

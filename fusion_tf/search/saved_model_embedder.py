@@ -29,11 +29,16 @@ class SavedModelEmbedder:
         # Names the model behind the embeddings, so cached indexes are rebuilt after a re-export.
         self.embedder_id = f"{path.resolve()}@{(path / 'saved_model.pb').stat().st_mtime_ns}"
 
-    def images(self, encoded: list[bytes]) -> np.ndarray:
-        """(n, 128) embeddings of encoded images; undecodable ones raise, naming their position."""
+    def images(self, encoded: list[bytes], zeros_for_refused: bool = False) -> np.ndarray:
+        """(n, 128) embeddings of encoded images.
+
+        Images the model refuses (undecodable, a format it cannot read, too many pixels) raise,
+        naming their positions; with zeros_for_refused they get an all-zero row instead, which
+        GalleryIndex skips and lists.
+        """
         outputs = self._embed_image(images=tf.constant(encoded, tf.string))
         invalid = np.flatnonzero(~outputs["valid"].numpy())
-        if len(invalid):
+        if len(invalid) and not zeros_for_refused:
             raise ValueError(
                 f"image(s) at batch position(s) {invalid.tolist()} could not be decoded"
             )

@@ -4,8 +4,9 @@ A caption is lower-cased with Unicode's full lower-case mapping (Python's ``str.
 ``tf.strings.lower(..., encoding="utf-8")`` agree, including "İ" and final sigma), then split into
 words: a word is a maximal run of Unicode letters, combining marks and digits (``\\p{L}\\p{M}\\p{N}``).
 Everything else (spaces, punctuation, symbols, emoji, underscores) separates words and is dropped,
-so "A dog's ball!" becomes ["a", "dog", "s", "ball"]. Invalid UTF-8 bytes are replaced by U+FFFD,
-which is not a word character, before splitting.
+so "A dog's ball!" becomes ["a", "dog", "s", "ball"]; a NUL byte is a separator like any other
+("a\\0and" gives ["a", "and"]). Invalid UTF-8 bytes are replaced by U+FFFD, which is not a word
+character, before splitting.
 """
 
 from typing import TYPE_CHECKING
@@ -35,6 +36,8 @@ def tokenize_tf(captions: "tf.Tensor") -> "tf.RaggedTensor":
     captions = tf.strings.unicode_transcode(
         captions, "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD
     )
+    # tf.strings.lower ends a string at its first NUL byte; NUL separates words anyway.
+    captions = tf.strings.regex_replace(captions, "\\x00", " ")
     lowered = tf.strings.lower(captions, encoding="utf-8")
     spaced = tf.strings.regex_replace(lowered, _SEPARATOR_PATTERN, " ")
     return tf.strings.split(spaced)

@@ -90,7 +90,7 @@ def test_jpeg_with_bytes_after_its_end_is_accepted():
 )
 def test_unusable_bytes_give_a_reason(data, reason):
     with pytest.raises(ImageError, match=reason):
-        to_jpeg(read_image(data), SIZE, 95, LIMIT)
+        to_jpeg(read_image(data, 10**6), SIZE, 95, LIMIT)
 
 
 def test_truncated_files_are_named_as_such():
@@ -105,12 +105,12 @@ def test_truncated_files_are_named_as_such():
 
 def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(ImageError, match="file not found: .*missing.jpg"):
-        read_image(str(tmp_path / "missing.jpg"))
+        read_image(str(tmp_path / "missing.jpg"), 10**6)
     with pytest.raises(ImageError, match="cannot read"):
-        read_image(str(tmp_path))  # a folder
+        read_image(str(tmp_path), 10**6)  # a folder
     (tmp_path / "empty.jpg").write_bytes(b"")
     with pytest.raises(ImageError, match="empty file"):
-        read_image(str(tmp_path / "empty.jpg"))
+        read_image(str(tmp_path / "empty.jpg"), 10**6)
 
 
 @pytest.mark.parametrize("extension", [".jpg", ".png", ".bmp"])

@@ -16,7 +16,7 @@ PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORKER_SCRIPT = """
 import json, sys
 from tfrecords_builder import worker
-worker.initialize(sys.argv[1], worker.ImageSettings(32, 90, 10**7))
+worker.initialize(sys.argv[1], worker.ImageSettings(32, 90, 10**7, 10**7))
 encoded = worker.encode_image(sys.argv[2], tuple(sys.argv[3:]))
 print(json.dumps({
     "heavy_modules": sorted(m for m in ("tensorflow", "gensim", "keras") if m in sys.modules),

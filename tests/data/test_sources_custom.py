@@ -136,9 +136,11 @@ def test_json_lines(tmp_path):
     path = tmp_path / "captions.jsonl"
     path.write_text("\n".join(lines) + "\n")
     records, problems = _read(path)
+    opted_in, _ = _read(path, allow_outside_folder=True)
 
-    assert records["/abs/c.jpg"].image == "/abs/c.jpg"
-    assert records["/abs/c.jpg"].split == "val"
+    assert "/abs/c.jpg" not in records
+    assert opted_in["/abs/c.jpg"].image == "/abs/c.jpg"
+    assert opted_in["/abs/c.jpg"].split == "val"
     assert records["a.jpg"].split == "val"
     assert records["a.jpg"].captions == ("A dog.",)
     assert records["18.jpg"].split == hash_split("18.jpg") == "val"
@@ -151,12 +153,16 @@ def test_json_lines(tmp_path):
     assert origins["captions.jsonl:3"][0].startswith("invalid JSON at column 2")
     assert origins["captions.jsonl:5"] == ["line is not a JSON object"]
     assert origins["captions.jsonl:6"] == ["'caption' is not a string: 7"]
+    assert origins["captions.jsonl:7"] == [
+        f"outside the caption file's folder {tmp_path}: not read "
+        "(pass --allow_outside_data_dir to read it)"
+    ]
     assert origins["captions.jsonl:8"] == ["row has no image path"]
     assert origins["captions.jsonl:9"] == [
         "empty or whitespace-only caption dropped",
         "no captions left after dropping empty ones",
     ]
-    assert len(problems) == 7
+    assert len(problems) == 8
 
 
 def test_hash_split_is_stable_and_close_to_90_5_5(tmp_path):

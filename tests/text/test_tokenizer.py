@@ -15,6 +15,8 @@ CASES = [
     ("dog🐶running 😀 fast", ["dog", "running", "fast"]),
     ("snake_case and 3rd place", ["snake", "case", "and", "3rd", "place"]),
     ("日本の 犬", ["日本の", "犬"]),
+    ("a\0and little", ["a", "and", "little"]),
+    ("\0\0Dog\0", ["dog"]),
 ]
 
 

@@ -5,7 +5,8 @@ any case, other columns ignored) and optionally ``split``; the delimiter (comma,
 bar) is the one that splits the header into those names, unless given. JSON Lines (``.jsonl``,
 ``.ndjson``): one object per line with ``"image"``, ``"caption"`` and optionally ``"split"``.
 
-Image paths are relative to the file's folder (absolute paths are kept); the image id is the path
+Image paths are relative to the file's folder; absolute paths and paths climbing out of the folder
+with ".." are refused (a Problem each) unless ``allow_outside_folder``; the image id is the path
 as written, normalised (``./a/b.jpg`` and ``a//b.jpg`` are both ``a/b.jpg``). Split names are
 train (or training), val (or valid, validation, dev) and test (or testing), in any case.
 
@@ -124,12 +125,18 @@ def _json_lines_rows(path: str | os.PathLike) -> Iterator[tuple[int, dict] | Pro
             yield number, row
 
 
-def read_custom(path: str | os.PathLike, delimiter: str = "auto") -> Iterator[Record | Problem]:
+def read_custom(
+    path: str | os.PathLike, delimiter: str = "auto", allow_outside_folder: bool = False
+) -> Iterator[Record | Problem]:
     """Yields a Record per image of a CSV or JSON Lines caption file, in order of first appearance.
 
     Args:
         path: the .csv/.tsv or .jsonl/.ndjson file.
         delimiter: CSV delimiter, or "auto" to find it from the header. Defaults to "auto".
+        allow_outside_folder: bool. Read images named outside the file's folder (absolute paths,
+            or paths climbing out with ".."); else each is a Problem and is never opened. Paths
+            are compared as written: a symbolic link inside the folder is followed. Defaults to
+            False.
     """
     if delimiter != "auto" and len(delimiter) != 1:
         raise ValueError(f"delimiter must be one character or 'auto', got {delimiter!r}")
@@ -157,6 +164,16 @@ def read_custom(path: str | os.PathLike, delimiter: str = "auto") -> Iterator[Re
             yield Problem(f"line {number}", origin, "row has no image path")
             continue
         image_id = posixpath.normpath(written)
+        if not allow_outside_folder and (
+            posixpath.isabs(image_id) or image_id == ".." or image_id.startswith("../")
+        ):
+            yield Problem(
+                image_id,
+                origin,
+                f"outside the caption file's folder {folder}: not read "
+                "(pass --allow_outside_data_dir to read it)",
+            )
+            continue
         split_value = (values.get("split") or "").strip()
         if not split_value:
             split = hash_split(image_id)

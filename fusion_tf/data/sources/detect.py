@@ -43,7 +43,7 @@ OPTIONS = {
     "flickr8k": ("image_dir",),
     "flickr30k": ("image_dir",),
     "coco": ("image_dir", "download"),
-    "custom": ("delimiter",),
+    "custom": ("delimiter", "allow_outside_folder"),
     "shapes": ("seed", "num_train", "num_val", "num_test", "image_size"),
 }
 TEXT_DIRS = {
@@ -244,7 +244,7 @@ def _open_coco(data_dir: str | None, image_dir: str | os.PathLike | None, downlo
     )
 
 
-def _open_custom(data_dir: str, delimiter: str) -> Source:
+def _open_custom(data_dir: str, delimiter: str, allow_outside_folder: bool) -> Source:
     suffixes = CSV_SUFFIXES + JSON_LINES_SUFFIXES
     path = data_dir
     if os.path.isdir(data_dir):
@@ -272,8 +272,12 @@ def _open_custom(data_dir: str, delimiter: str) -> Source:
         name="custom",
         reader="custom",
         files={"index": path},
-        settings={"delimiter": delimiter, "splits": split_rule},
-        read=lambda: read_custom(path, delimiter),
+        settings={
+            "delimiter": delimiter,
+            "splits": split_rule,
+            "allow_outside_folder": allow_outside_folder,
+        },
+        read=lambda: read_custom(path, delimiter, allow_outside_folder),
     )
 
 
@@ -285,7 +289,8 @@ def open_source(dataset: str, data_dir: str | os.PathLike | None = None, **optio
         data_dir: the folder (for custom also the file) holding the data. Not used by shapes;
             optional for coco, where None means tensorflow-datasets' default folder.
         **options: image_dir (flickr8k, flickr30k, coco); download (coco through
-            tensorflow-datasets, default False); delimiter (custom, default "auto"); seed,
+            tensorflow-datasets, default False); delimiter (custom, default "auto");
+            allow_outside_folder (custom, default False: images outside its folder are refused); seed,
             num_train, num_val, num_test, image_size (shapes).
 
     Raises:
@@ -323,5 +328,7 @@ def open_source(dataset: str, data_dir: str | os.PathLike | None = None, **optio
     if data_dir is None:
         raise ValueError(f"{dataset} needs data_dir: the folder holding its files")
     if dataset == "custom":
-        return _open_custom(data_dir, options.get("delimiter", "auto"))
+        return _open_custom(
+            data_dir, options.get("delimiter", "auto"), options.get("allow_outside_folder", False)
+        )
     return _open_flickr(dataset, data_dir, options.get("image_dir"))
