@@ -28,6 +28,8 @@ import time
 import numpy as np
 from absl import app, flags
 
+from experiments.bench import machine
+
 FLAGS = flags.FLAGS
 flags.DEFINE_list("cases", ["single", "batch", "captions", "soak"], "Cases to run.")
 flags.DEFINE_integer("soak_requests", 2000, "Requests of the soak case.")
@@ -188,6 +190,7 @@ def main(argv):
     if FLAGS.child_case:
         print(json.dumps(_child(FLAGS.child_case)))
         return
+    print(machine.describe())
     with tempfile.TemporaryDirectory() as scratch:
         export_dir = FLAGS.export_dir or export_tiny_model(str(pathlib.Path(scratch) / "export"))
         if "single" in FLAGS.cases:
