@@ -7,13 +7,14 @@ import pathlib
 import time
 
 import tfrecords_builder
+from fusion_tf.config_fields import choice
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
 from fusion_tf.evaluation.embeddings import embed_split
 from fusion_tf.evaluation.protocol import PROTOCOLS
 from fusion_tf.evaluation.report import evaluate_embeddings, format_results
 from fusion_tf.orchestration.export_run import export_run
-from fusion_tf.training.config import TrainConfig, choice
+from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.run_folder import CHECKPOINTS, EXPORT_DIR, RESULTS_FILE, restore_model
 from fusion_tf.training.trainer import Trainer
 
