@@ -25,6 +25,10 @@ def choice_problems(config) -> list[str]:
     return problems
 
 
+class SettingTypeError(TypeError):
+    """A setting's value is not of its field's type; the message names each such setting."""
+
+
 def _type_name(annotation) -> str:
     if _is_union(annotation):
         return " or ".join(_type_name(kind) for kind in typing.get_args(annotation))

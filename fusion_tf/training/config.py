@@ -12,7 +12,7 @@ import json
 import os
 import pathlib
 
-from fusion_tf.config_fields import choice, choice_problems, type_problems
+from fusion_tf.config_fields import SettingTypeError, choice, choice_problems, type_problems
 from fusion_tf.data.pipeline import (
     INPUT_CONFIGS,
     PHOTO_AUGMENTATIONS,
@@ -113,10 +113,10 @@ class TrainConfig:
     max_steps: int = 0
 
     def __post_init__(self):
-        """Raises TypeError naming every value not of its field's type ("epochs": "3", 2.5)."""
+        """Raises SettingTypeError naming every value not of its field's type ("epochs": "3")."""
         problems = type_problems(self)
         if problems:
-            raise TypeError("settings of the wrong type:\n  " + "\n  ".join(problems))
+            raise SettingTypeError("settings of the wrong type:\n  " + "\n  ".join(problems))
 
     def validate(self) -> None:
         """Raises ValueError naming every inconsistent value at once."""
@@ -181,13 +181,18 @@ class TrainConfig:
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> "TrainConfig":
+        """The settings saved in a run folder, with `model_dir` the folder they were read from.
+
+        The folder may have been moved or named another way (`runs/x/`) since it was saved.
+        """
         values = json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text())
         values = {RENAMED_FIELDS.get(name, name): value for name, value in values.items()}
+        values["model_dir"] = os.fspath(model_dir)
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"{model_dir}/{CONFIG_FILE} has unknown settings: {unknown}")
         try:
             return cls(**values)
-        except TypeError as error:
-            raise TypeError(f"{model_dir}/{CONFIG_FILE}: {error}") from error
+        except SettingTypeError as error:
+            raise SettingTypeError(f"{model_dir}/{CONFIG_FILE}: {error}") from error
