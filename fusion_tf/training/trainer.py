@@ -170,10 +170,14 @@ class Trainer:
                 trainable=False,
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
+        # Keras keeps dropout's random state in variables that are not weights, out of reach of
+        # a checkpoint of the model; without them a resumed run draws other dropout masks.
+        weights = {id(weight) for weight in self.model.weights}
         self.checkpoint = tf.train.Checkpoint(
             model=self.model,
             optimizer=self.optimizer,
             step=self.step,
+            random_states=[state for state in self.model.variables if id(state) not in weights],
             **self.objective.checkpoint_items(),
         )
         # Every worker saves (saving is collective), but only the chief into the model dir.
