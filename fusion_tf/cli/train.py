@@ -58,12 +58,12 @@ def resolve() -> tuple[TrainConfig, dict | None, EvaluationConfig]:
     given = given_values(TrainConfig)
     model_dir = FLAGS.model_dir
     if model_dir and (pathlib.Path(model_dir) / CONFIG_FILE).is_file():
-        # The folder is the run: model_dir is where it is now, however spelled or moved.
+        # The folder is the run: load takes model_dir as where it is now, however spelled.
         config = TrainConfig.load(model_dir)
         conflicts = [
             f"--{name}={value} (the run has {getattr(config, name)})"
             for name, value in given.items()
-            if name not in RESUMABLE | {"model_dir"} and value != getattr(config, name)
+            if name not in RESUMABLE and value != getattr(config, name)
         ]
         if conflicts:
             raise app.UsageError(
