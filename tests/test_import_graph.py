@@ -11,7 +11,13 @@ PACKAGES = ("fusion_tf", "tfrecords_builder")
 # never import their preprocessors), and the exporter knows a model and its settings, never the
 # trainer (Model Garden's export_base). Losses sit above models (the package may not exist yet).
 LAYERS = (
-    ("fusion_tf", "fusion_tf.modality", "fusion_tf.image_formats", "fusion_tf.image_files"),
+    (
+        "fusion_tf",
+        "fusion_tf.modality",
+        "fusion_tf.image_formats",
+        "fusion_tf.image_files",
+        "fusion_tf.config_fields",
+    ),
     ("fusion_tf.text",),
     ("fusion_tf.data", "fusion_tf.models"),
     ("tfrecords_builder",),

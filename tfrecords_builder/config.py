@@ -7,6 +7,7 @@ its docstring entry, its choices the `choices` in its metadata.
 import dataclasses
 import os
 
+from fusion_tf.config_fields import choice, choice_problems
 from fusion_tf.data.sources import DATASETS
 from fusion_tf.image_files import DEFAULT_MAX_IMAGE_BYTES
 from fusion_tf.text import DEFAULT_DIM
@@ -80,16 +81,15 @@ class BuildConfig:
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     allow_outside_data_dir: bool = False
     max_skipped_fraction: float = 0.01
-    on_error: str = dataclasses.field(default="skip", metadata={"choices": ON_ERROR_CHOICES})
+    on_error: str = choice("skip", ON_ERROR_CHOICES)
     num_workers: int | None = None
     overwrite: bool = False
 
     def resolved(self) -> "BuildConfig":
         """The config checked, with absolute paths and the number of workers filled in."""
-        if self.dataset not in DATASETS:
-            raise BuildError(
-                f"unknown dataset {self.dataset!r}: expected one of {', '.join(DATASETS)}"
-            )
+        problems = choice_problems(self)
+        if problems:
+            raise BuildError("; ".join(problems))
         positive = (
             "word_vector_dim",
             "images_per_shard",
@@ -105,10 +105,6 @@ class BuildConfig:
         if not 0 <= self.max_skipped_fraction <= 1:
             raise BuildError(
                 f"max_skipped_fraction={self.max_skipped_fraction} must be between 0 and 1"
-            )
-        if self.on_error not in ON_ERROR_CHOICES:
-            raise BuildError(
-                f"on_error={self.on_error!r}: expected one of {', '.join(ON_ERROR_CHOICES)}"
             )
         num_workers = (os.cpu_count() or 1) if self.num_workers is None else self.num_workers
         if num_workers < 1:

@@ -3,7 +3,10 @@
     fusion-train                                    # the demo: build, train, evaluate, export
     fusion-train --dataset=flickr30k                # the paper's configuration
     fusion-train --experiment=flickr30k_config2     # a named paper run
-    fusion-train --model_dir=runs/x                 # resume a killed run
+    fusion-train --model_dir=runs/x                 # resume a killed or moved run
+
+A run holds its folder's lock: a second one there fails at once (exit 2). SIGTERM or SIGINT ends
+it after the current step with a checkpoint, exit code 143 or 130.
 
 (`python experiments/train.py` is the same command.) Every field of TrainConfig and of
 EvaluationConfig (the end-of-run test) is a flag of its name, generated from the dataclass; flags
@@ -18,10 +21,13 @@ from absl import app, flags
 
 from fusion_tf.cli.config_flags import define_config_flags, given_values
 from fusion_tf.cli.console import configure_logging, run_command
+from fusion_tf.config_fields import SettingTypeError
 from fusion_tf.configs import DEFAULT_FOR_DATASET, EXPERIMENTS, get_experiment
 from fusion_tf.data.manifest import DataDirectoryError
 from fusion_tf.orchestration.experiment import EvaluationConfig, run_experiment
 from fusion_tf.training.config import CONFIG_FILE, TrainConfig
+from fusion_tf.training.run_folder import RunFolderBusyError, UnreadableCheckpointError
+from fusion_tf.training.trainer import TrainingInterruptedError
 
 FLAGS = flags.FLAGS
 define_config_flags(TrainConfig)
@@ -52,6 +58,7 @@ def resolve() -> tuple[TrainConfig, dict | None, EvaluationConfig]:
     given = given_values(TrainConfig)
     model_dir = FLAGS.model_dir
     if model_dir and (pathlib.Path(model_dir) / CONFIG_FILE).is_file():
+        # The folder is the run: load takes model_dir as where it is now, however spelled.
         config = TrainConfig.load(model_dir)
         conflicts = [
             f"--{name}={value} (the run has {getattr(config, name)})"
@@ -86,16 +93,19 @@ def main(argv: list[str]) -> None:
     configure_logging()
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    config, build, evaluation = resolve()
     try:
+        config, build, evaluation = resolve()
         config.validate()
-    except ValueError as error:
+    except (SettingTypeError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     try:
         run_experiment(config, build, evaluation, FLAGS.export)
-    except DataDirectoryError as error:
+    except (DataDirectoryError, RunFolderBusyError, UnreadableCheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         sys.exit(2)
+    except TrainingInterruptedError as error:
+        print(error, file=sys.stderr)
+        sys.exit(error.exit_code)
 
 
 def run() -> None:

@@ -6,10 +6,15 @@ encoded captions brought back to the input size (12 samples). `images_per_batch`
 of 45 x 6 or 45 x 12 samples, with labels and a modality flag (0 photo, 1 encoded caption).
 Evaluation: photos and captions are read in file order with no augmentation, keeping each caption's
 image index for Recall@K. The same standardisation serves training, evaluation and export.
+
+Training's random choices (caption order, crops, colour) are stateless, keyed on the seed and the
+image's position in the shuffled stream: a resumed run skips the images it consumed, undecoded,
+and then sees the same views an unbroken run would, however many threads decode them.
 """
 
 import dataclasses
 import os
+import random
 
 import tensorflow as tf
 
@@ -95,15 +100,19 @@ def decode_image(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
     return resize(_decode(encoded), image_size)
 
 
-def augment_photo(image: tf.Tensor, image_size: int, augmentation: str) -> tf.Tensor:
-    """A decoded photo to one random (size, size, 3) training view, float in 0..255."""
+def augment_photo(
+    image: tf.Tensor, image_size: int, augmentation: str, seed: tf.Tensor
+) -> tf.Tensor:
+    """A decoded photo to one (size, size, 3) training view drawn by `seed` (shape [2]), 0..255."""
     if augmentation == "none":
         return resize(image, image_size)
+    seeds = tf.random.experimental.stateless_split(seed, num=5)
     # Inception-style random resized crop, milder in area than ImageNet's 8% since a caption
     # usually describes most of the photo.
-    begin, size, _ = tf.image.sample_distorted_bounding_box(
+    begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
         tf.shape(image),
         bounding_boxes=tf.zeros([1, 0, 4]),
+        seed=seeds[0],
         min_object_covered=0.0,
         aspect_ratio_range=(3 / 4, 4 / 3),
         area_range=(0.35, 1.0),
@@ -113,10 +122,10 @@ def augment_photo(image: tf.Tensor, image_size: int, augmentation: str) -> tf.Te
     view = resize(tf.slice(image, begin, size), image_size)
     if augmentation == "crop_color":
         view = view / 255.0
-        view = tf.image.random_brightness(view, 0.15)
-        view = tf.image.random_contrast(view, 0.7, 1.3)
-        view = tf.image.random_saturation(view, 0.7, 1.3)
-        view = tf.image.random_hue(view, 0.05)
+        view = tf.image.stateless_random_brightness(view, 0.15, seeds[1])
+        view = tf.image.stateless_random_contrast(view, 0.7, 1.3, seeds[2])
+        view = tf.image.stateless_random_saturation(view, 0.7, 1.3, seeds[3])
+        view = tf.image.stateless_random_hue(view, 0.05, seeds[4])
         view = 255.0 * tf.clip_by_value(view, 0.0, 1.0)
     return view
 
@@ -127,10 +136,11 @@ def resize(images: tf.Tensor, image_size: int) -> tf.Tensor:
     return tf.image.resize(images, [image_size, image_size], antialias=True)
 
 
-def _select_captions(captions: tf.Tensor, count: int, shuffle: bool) -> tf.Tensor:
-    """`count` captions: the first ones (or a random order in training), cycled when too few."""
-    if shuffle:
-        captions = tf.random.shuffle(captions)
+def _select_captions(captions: tf.Tensor, count: int, seed: tf.Tensor) -> tf.Tensor:
+    """`count` captions in an order drawn by `seed`, cycled when too few."""
+    captions = tf.gather(
+        captions, tf.argsort(tf.random.stateless_uniform(tf.shape(captions), seed))
+    )
     indices = tf.range(count) % tf.shape(captions)[0]
     return tf.gather(captions, indices)
 
@@ -144,15 +154,22 @@ def _decode_captions(pngs: tf.Tensor) -> tf.Tensor:
     )
 
 
-def training_sample(serialized: tf.Tensor, config: PipelineConfig) -> dict[str, tf.Tensor]:
-    """One training image as its samples: (k, size, size, 3) standardised pixels, labels, modality."""
+def training_sample(
+    serialized: tf.Tensor, config: PipelineConfig, seed: tf.Tensor
+) -> dict[str, tf.Tensor]:
+    """One training image as its samples: (k, size, size, 3) standardised pixels, labels, modality.
+
+    `seed` (shape [2]) draws every random choice, so an image at one place in the stream gets
+    the same views in every run.
+    """
     example = schema.parse_example(serialized)
     size = config.image_size
+    seeds = tf.random.experimental.stateless_split(seed, num=4)
     photo = _decode(example[schema.IMAGE])
     captions = _decode_captions(
-        _select_captions(example[schema.CAPTION_IMAGE], config.captions_per_image, shuffle=True)
+        _select_captions(example[schema.CAPTION_IMAGE], config.captions_per_image, seeds[0])
     )
-    first = augment_photo(photo, size, config.photo_augmentation)
+    first = augment_photo(photo, size, config.photo_augmentation, seeds[1])
     photos = [first[tf.newaxis]]
     caption_views = [resize(captions, size)]
     if config.input_config == "config2":
@@ -160,10 +177,10 @@ def training_sample(serialized: tf.Tensor, config: PipelineConfig) -> dict[str, 
         # the flip.
         second = first
         if config.photo_augmentation != "none":
-            second = augment_photo(photo, size, config.photo_augmentation)
+            second = augment_photo(photo, size, config.photo_augmentation, seeds[2])
         photos.append(tf.image.flip_left_right(second)[tf.newaxis])
-        crops = tf.image.random_crop(
-            captions, [config.captions_per_image, config.crop_size, config.crop_size, 3]
+        crops = tf.image.stateless_random_crop(
+            captions, [config.captions_per_image, config.crop_size, config.crop_size, 3], seeds[3]
         )
         caption_views.append(resize(crops, size))
     pixels = tf.concat(photos + caption_views, axis=0)
@@ -198,8 +215,13 @@ def training_dataset(
     split: str = "train",
     seed: int | None = None,
     repeat: bool = False,
+    skip_batches: int = 0,
 ) -> tf.data.Dataset:
     """One epoch of shuffled training batches; under tf.distribute, this pipeline's share of them.
+
+    `skip_batches` drops the first batches of the stream, as a resumed run that consumed them
+    must: their records are read and shuffled again, not decoded, and the batches after them are
+    those an unbroken run with the same seed would see.
 
     With `repeat`, batches never end: the training loop counts steps, so workers whose file
     shares differ in size still take the same number of steps (a collective would hang otherwise).
@@ -229,8 +251,15 @@ def training_dataset(
     if repeat:
         dataset = dataset.repeat()
     dataset = dataset.shuffle(config.shuffle_buffer, seed=seed)
+    # An image's place in this pipeline's stream, with the seed, keys its random views.
+    view_seed = tf.constant(random.getrandbits(31) if seed is None else seed, tf.int64)
+
+    def sample_at(position, serialized):
+        return training_sample(serialized, config, tf.stack([view_seed, position]))
+
+    dataset = dataset.enumerate().skip(skip_batches * images_per_batch)
     dataset = dataset.map(
-        lambda serialized: training_sample(serialized, config),
+        sample_at,
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=seed is not None,
     )

@@ -2,8 +2,9 @@
 
 Each field is written once: its type and default here, its meaning in the class docstring and its
 choices (a constant beside the code that interprets them) in the field's metadata. The command
-line's flags are generated from them (`fusion_tf.cli.config_flags`), and `validate` checks the
-same choices, so a new setting is a new field, documented, and nothing else.
+line's flags are generated from them (`fusion_tf.cli.config_flags`), construction checks the
+types (`fusion_tf.config_fields`) and `validate` the same choices, so a new setting is a new
+field, documented, and nothing else.
 """
 
 import dataclasses
@@ -11,6 +12,7 @@ import json
 import os
 import pathlib
 
+from fusion_tf.config_fields import SettingTypeError, choice, choice_problems, type_problems
 from fusion_tf.data.pipeline import (
     INPUT_CONFIGS,
     PHOTO_AUGMENTATIONS,
@@ -28,11 +30,6 @@ from fusion_tf.training.strategy import STRATEGIES
 CONFIG_FILE = "config.json"
 # Fields renamed since runs were first saved: a config.json written before still loads.
 RENAMED_FIELDS = {"config": "input_config", "model": "preset"}
-
-
-def choice(default: str, choices) -> dataclasses.Field:
-    """A field whose value is one of `choices`, which the flags and `validate` read."""
-    return dataclasses.field(default=default, metadata={"choices": tuple(choices)})
 
 
 @dataclasses.dataclass
@@ -115,15 +112,15 @@ class TrainConfig:
     log_every_steps: int = 10
     max_steps: int = 0
 
+    def __post_init__(self):
+        """Raises SettingTypeError naming every value not of its field's type ("epochs": "3")."""
+        problems = type_problems(self)
+        if problems:
+            raise SettingTypeError("settings of the wrong type:\n  " + "\n  ".join(problems))
+
     def validate(self) -> None:
         """Raises ValueError naming every inconsistent value at once."""
-        problems = []
-        for field in dataclasses.fields(self):
-            allowed = field.metadata.get("choices")
-            if allowed is not None and getattr(self, field.name) not in allowed:
-                problems.append(
-                    f"--{field.name}={getattr(self, field.name)!r} is not one of {sorted(allowed)}"
-                )
+        problems = choice_problems(self)
         if self.image_size < MIN_INPUT_SIZE:
             problems.append(
                 f"--image_size={self.image_size}: InceptionResNet-V1 needs at least {MIN_INPUT_SIZE}"
@@ -184,10 +181,18 @@ class TrainConfig:
 
     @classmethod
     def load(cls, model_dir: str | os.PathLike) -> "TrainConfig":
+        """The settings saved in a run folder, with `model_dir` the folder they were read from.
+
+        The folder may have been moved or named another way (`runs/x/`) since it was saved.
+        """
         values = json.loads((pathlib.Path(model_dir) / CONFIG_FILE).read_text())
         values = {RENAMED_FIELDS.get(name, name): value for name, value in values.items()}
+        values["model_dir"] = os.fspath(model_dir)
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"{model_dir}/{CONFIG_FILE} has unknown settings: {unknown}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except SettingTypeError as error:
+            raise SettingTypeError(f"{model_dir}/{CONFIG_FILE}: {error}") from error

@@ -5,11 +5,14 @@ loop is written out: a `tf.function` step run with `strategy.run`, losses scaled
 batch, metrics summed with `strategy.reduce`, and a Keras optimizer applying the gradients.
 """
 
+import contextlib
 import json
 import logging
 import math
 import pathlib
 import shutil
+import signal
+import threading
 import time
 
 import keras
@@ -33,14 +36,43 @@ from fusion_tf.training.run_folder import (
     HISTORY_FILE,
     MODEL_CONFIG_FILE,
     RUN_ENCODER_DIR,
+    RunFolderLock,
+    restore_newest_readable,
 )
 from fusion_tf.training.strategy import is_chief, make_strategy
 
 logger = logging.getLogger(__name__)
 
 
+# Signals that stop a run after its current step and a checkpoint (a scheduler's preemption,
+# Ctrl-C); a second one acts as it did before training started.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 class NonFiniteLossError(RuntimeError):
     """The loss became NaN or infinite; the message names the step."""
+
+
+class TrainingInterruptedError(Exception):
+    """A stop signal ended training after a checkpoint of its last step.
+
+    Args:
+        signal_number: int. The signal received.
+        step: int. The step checkpointed, where a resumed run starts.
+    """
+
+    def __init__(self, signal_number: int, step: int, checkpoint: str):
+        self.signal_number = signal_number
+        self.step = step
+        super().__init__(
+            f"stopped by {signal.Signals(signal_number).name} after step {step}, checkpointed in "
+            f"{checkpoint}; run again with the same --model_dir to resume"
+        )
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's code for a process ended by the signal: 143 for SIGTERM, 130 for SIGINT."""
+        return 128 + self.signal_number
 
 
 def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
@@ -58,10 +90,15 @@ class Trainer:
     """Trains the fused model described by a TrainConfig on built shards.
 
     The model's layers take `config.mixed_precision` (the process-wide Keras policy is left as
-    it was). Constructing a Trainer seeds Python's, NumPy's and TensorFlow's global random
-    generators with `config.seed` (`keras.utils.set_random_seed`): Keras draws initial weights and
-    dropout seeds from them and the pipeline's augmentations from TensorFlow's, so a run, and every
-    worker of a multi-worker run, starts the same for a seed. Progress goes to this module's
+    it was). While it trains, the chief holds the run folder's lock (`lock`, which a whole run
+    may hold around training, evaluation and export): a second trainer on the folder fails at
+    once. SIGTERM or SIGINT (in the main thread, one worker) ends training after the current step
+    with a checkpoint, raising TrainingInterruptedError; the batches after it, when resumed, are those
+    an unbroken run would have seen. Constructing a Trainer seeds Python's, NumPy's and
+    TensorFlow's global random generators with `config.seed` (`keras.utils.set_random_seed`):
+    Keras draws initial weights and dropout seeds from them, and the pipeline keys its shuffles and
+    augmentations on the seed, so a run, and every worker of a multi-worker run, starts the same
+    for a seed. Progress goes to this module's
     logger at INFO; the command lines print it.
 
     Args:
@@ -94,6 +131,7 @@ class Trainer:
         self.strategy = strategy or make_strategy(config.strategy, config.tpu)
         self.chief = is_chief(self.strategy)
         self.model_dir = pathlib.Path(config.model_dir)
+        self.lock = RunFolderLock(self.model_dir) if self.chief else contextlib.nullcontext()
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)
             with dtype_policy(config.mixed_precision):
@@ -133,10 +171,14 @@ class Trainer:
                 trainable=False,
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
+        # Keras keeps dropout's random state in variables that are not weights, out of reach of
+        # a checkpoint of the model; without them a resumed run draws other dropout masks.
+        weights = {id(weight) for weight in self.model.weights}
         self.checkpoint = tf.train.Checkpoint(
             model=self.model,
             optimizer=self.optimizer,
             step=self.step,
+            random_states=[state for state in self.model.variables if id(state) not in weights],
             **self.objective.checkpoint_items(),
         )
         # Every worker saves (saving is collective), but only the chief into the model dir.
@@ -219,8 +261,12 @@ class Trainer:
         parts = ("cross_entropy", "center_loss", "contrastive", "hard_negative")
         return " ".join(f"{name} {metrics[name]:.4f}" for name in parts if name in metrics)
 
-    def distributed_dataset(self):
-        """The training batches, endlessly repeated and split across the strategy's replicas."""
+    def distributed_dataset(self, start_step: int = 0):
+        """The training batches from `start_step` on, endlessly repeated, split across replicas.
+
+        A resumed run skips the batches its steps consumed, so it sees those an unbroken run
+        would see next.
+        """
 
         def dataset_fn(input_context):
             return pipeline.training_dataset(
@@ -229,6 +275,7 @@ class Trainer:
                 input_context=input_context,
                 seed=self.config.seed + input_context.input_pipeline_id,
                 repeat=True,
+                skip_batches=start_step,
             )
 
         return self.strategy.distribute_datasets_from_function(dataset_fn)
@@ -257,10 +304,44 @@ class Trainer:
         results["modality_gap"] = modality_gap(embeddings["photos"], embeddings["captions"])
         return results
 
+    @contextlib.contextmanager
+    def _stop_signals(self):
+        """Records STOP_SIGNALS in `self.stop_signal` instead of dying, while training."""
+        self.stop_signal = None
+        several_workers = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        if threading.current_thread() is not threading.main_thread() or several_workers:
+            # Python takes signals in the main thread only; under several workers a checkpoint
+            # is collective, and one worker stopping alone would hang the others.
+            yield
+            return
+        previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
+
+        def record(number, frame):
+            self.stop_signal = number
+            signal.signal(number, previous[number])  # a second signal is not deferred
+            logger.warning("%s: finishing the step and checkpointing", signal.Signals(number).name)
+
+        for number in STOP_SIGNALS:
+            signal.signal(number, record)
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
     def train(self) -> list[dict]:
-        """Trains to the configured epochs (resuming from the last checkpoint); returns the history."""
+        """Trains to the configured epochs (resuming from the last checkpoint); returns the history.
+
+        Raises:
+            RunFolderBusyError: another process trains in the model dir.
+            TrainingInterruptedError: SIGTERM or SIGINT stopped it; the last step is checkpointed.
+        """
+        with self.lock, self._stop_signals():
+            return self._train()
+
+    def _train(self) -> list[dict]:
         config = self.config
-        restored = self.manager.restore_or_initialize()
+        restored = restore_newest_readable(self.checkpoint, self.manager.directory)
         start_step = int(self.step.numpy())
         if restored:
             logger.info("resumed from %s at step %d", restored, start_step)
@@ -284,10 +365,14 @@ class Trainer:
         )
         best_rsum = max((entry["rsum"] for entry in history if "rsum" in entry), default=-1.0)
 
-        iterator = iter(self.distributed_dataset())
+        iterator = iter(self.distributed_dataset(start_step))
         progress = Progress(start_step, self.total_steps)
         step, window_start, window_steps = start_step, time.perf_counter(), 0
         while step < self.total_steps:
+            if self.stop_signal is not None:
+                writers.close()
+                path = self.manager.save(checkpoint_number=step)
+                raise TrainingInterruptedError(self.stop_signal, step, path)
             metrics = {name: float(value) for name, value in self.train_step(iterator).items()}
             step += 1
             window_steps += 1

@@ -109,21 +109,37 @@ def _gradient_photo(height=60, width=90):
 def test_no_photo_augmentation_is_the_plain_resize():
     photo = _gradient_photo()
     np.testing.assert_array_equal(
-        data.pipeline.augment_photo(photo, 32, "none"), data.pipeline.resize(photo, 32)
+        data.pipeline.augment_photo(photo, 32, "none", tf.constant([0, 0])),
+        data.pipeline.resize(photo, 32),
     )
 
 
 @pytest.mark.parametrize("augmentation", ["crop", "crop_color"])
 def test_augmented_photo_views_differ_and_stay_in_range(augmentation):
     photo = _gradient_photo()
-    tf.random.set_seed(0)
-    views = [data.pipeline.augment_photo(photo, 32, augmentation).numpy() for _ in range(4)]
+    views = [
+        data.pipeline.augment_photo(photo, 32, augmentation, tf.constant([0, seed])).numpy()
+        for seed in range(4)
+    ]
     plain = data.pipeline.resize(photo, 32).numpy()
     for view in views:
         assert view.shape == (32, 32, 3)
         assert view.min() >= 0.0 and view.max() <= 255.0
     assert sum(not np.allclose(view, plain) for view in views) >= 3
     assert not np.allclose(views[0], views[1])
+    again = data.pipeline.augment_photo(photo, 32, augmentation, tf.constant([0, 1]))
+    np.testing.assert_array_equal(again, views[1])  # a seed draws one view
+
+
+def test_skipped_batches_are_those_an_unbroken_stream_would_give(shards):
+    config = data.PipelineConfig(
+        image_size=40, images_per_batch=2, input_config="config2", photo_augmentation="crop_color"
+    )
+    unbroken = data.training_dataset(shards, config, seed=3, repeat=True).take(7)
+    resumed = data.training_dataset(shards, config, seed=3, repeat=True, skip_batches=5).take(2)
+    for expected, batch in zip(list(unbroken)[5:], resumed, strict=True):
+        for key in ("images", "labels", "modality"):
+            np.testing.assert_array_equal(batch[key], expected[key])
 
 
 def test_photo_augmentation_reaches_config2_batches(shards):
