@@ -31,9 +31,12 @@ setup(
         "scipy>=1.10",
         "matplotlib>=3.7",
         "tqdm>=4.60",
+        "starlette>=0.40",
+        "uvicorn>=0.30",
+        "python-multipart>=0.0.18",
     ],
     extras_require={
-        "test": ["pytest>=8.0", "ruff>=0.6", "psutil>=5.9"],
+        "test": ["pytest>=8.0", "ruff>=0.6", "psutil>=5.9", "httpx>=0.27", "selenium>=4.20"],
     },
     entry_points={
         "console_scripts": [
@@ -41,6 +44,7 @@ setup(
             "fusion-evaluate=fusion_tf.cli.evaluate:run",
             "fusion-export=fusion_tf.cli.export:run",
             "fusion-search=fusion_tf.cli.search:run",
+            "fusion-serve=fusion_tf.cli.serve:run",
             "fusion-encode-caption=fusion_tf.cli.encode_caption:run",
             "fusion-build-tfrecords=fusion_tf.cli.build_tfrecords:run",
         ],

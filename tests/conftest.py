@@ -1,11 +1,13 @@
-"""Shared test fixtures: ../shared/data, small built shards, quiet TensorFlow logs."""
+"""Shared test fixtures: ../shared/data, small built shards, a tiny trained run, hostile PNG bytes, quiet TensorFlow logs."""
 
 import json
 import os
 import pathlib
+import struct
 import subprocess
 import sys
 import textwrap
+import zlib
 
 import cv2
 import numpy as np
@@ -119,3 +121,42 @@ def _write_shards(directory, images_per_split=None, caption_counts=None, dataset
 def write_shards():
     """write_shards(directory, images_per_split={"train": 8, "val": 3}) builds tiny shards."""
     return _write_shards
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, write_shards):
+    """A training run of the tiny model on 12 coloured squares: three steps, best checkpoint kept."""
+    from fusion_tf.training.config import TrainConfig
+    from fusion_tf.training.trainer import Trainer
+
+    root = tmp_path_factory.mktemp("tiny_run")
+    data_dir = root / "data"
+    data_dir.mkdir()
+    write_shards(data_dir, {"train": 12, "val": 4})
+    config = TrainConfig(
+        data_dir=str(data_dir),
+        model_dir=str(root / "run"),
+        preset="tiny",
+        image_size=75,
+        images_per_batch=4,
+        epochs=1,
+        log_every_steps=1,
+    )
+    Trainer(config).train()
+    return root / "run"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@pytest.fixture(scope="session")
+def oversized_png() -> bytes:
+    """A well-formed PNG header announcing 20000 x 20000 pixels (a decompression bomb's header)."""
+    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
+        + _png_chunk(b"IEND", b"")
+    )

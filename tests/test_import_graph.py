@@ -25,6 +25,7 @@ LAYERS = (
     ("fusion_tf.evaluation",),
     ("fusion_tf.training", "fusion_tf.export"),
     ("fusion_tf.search",),
+    ("fusion_tf.serve",),  # the web app over search; only the command line starts a server
     ("fusion_tf.configs",),
     ("fusion_tf.orchestration",),
     ("fusion_tf.cli",),

@@ -56,8 +56,8 @@ def main(argv):
                 kind=FLAGS.index,
             )
             print(gallery.report.summary())
-            counts = embedder.caption_word_counts(queries)
-            hits = gallery.search(embedder.captions(queries), FLAGS.k)
+            counts = embedder.caption_outputs(queries)
+            hits = gallery.search(counts["embeddings"], FLAGS.k)
             rows = []
             for query, query_hits, used, unknown in zip(
                 queries, hits, counts["words_used"], counts["out_of_vocabulary_words"], strict=True

@@ -6,6 +6,8 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from fusion_tf.text.tokenizer import tokenize
+
 
 @dataclasses.dataclass
 class SavedModelEmbedder:
@@ -26,6 +28,9 @@ class SavedModelEmbedder:
         loaded = tf.saved_model.load(str(path))
         self._embed_image = loaded.signatures["embed_image"]
         self._embed_text = loaded.signatures["embed_text"]
+        # The caption vocabulary the export saved (FusionServingModule.caption_encoder), to name
+        # the words a query loses; the signatures only count them.
+        self._vocabulary = loaded.caption_encoder.table
         # Names the model behind the embeddings, so cached indexes are rebuilt after a re-export.
         self.embedder_id = f"{path.resolve()}@{(path / 'saved_model.pb').stat().st_mtime_ns}"
 
@@ -48,10 +53,21 @@ class SavedModelEmbedder:
         """(n, 128) embeddings of raw caption strings."""
         return self._embed_text(captions=tf.constant(texts, tf.string))["embeddings"].numpy()
 
-    def caption_word_counts(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Per caption: words placed, out of vocabulary and dropped, to report what was ignored."""
+    def caption_outputs(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """`embeddings` (n, 128) of raw captions and, per caption, the words placed
+        (`words_used`), out of vocabulary and dropped, to report what was ignored."""
         outputs = self._embed_text(captions=tf.constant(texts, tf.string))
-        return {
-            name: outputs[name].numpy()
-            for name in ("words_used", "out_of_vocabulary_words", "dropped_words")
-        }
+        return {name: tensor.numpy() for name, tensor in outputs.items()}
+
+    def out_of_vocabulary_words(self, text: str) -> list[str]:
+        """The words of `text`, tokenised as the model does, that are not in its vocabulary."""
+        words = tokenize(text)
+        if not words:
+            return []
+        # A restored table has no lookup method; the op it would call reads it by its handle.
+        ids = tf.raw_ops.LookupTableFindV2(
+            table_handle=self._vocabulary.resource_handle,
+            keys=tf.constant(words, tf.string),
+            default_value=tf.constant(-1, tf.int64),
+        ).numpy()
+        return [word for word, word_id in zip(words, ids, strict=True) if word_id < 0]

@@ -23,13 +23,14 @@ def console_scripts() -> dict[str, str]:
     return dict(script.split("=", 1) for script in scripts)
 
 
-def test_the_six_commands_are_console_scripts_of_fusion_tf_cli():
+def test_the_seven_commands_are_console_scripts_of_fusion_tf_cli():
     scripts = console_scripts()
     assert set(scripts) == {
         "fusion-train",
         "fusion-evaluate",
         "fusion-export",
         "fusion-search",
+        "fusion-serve",
         "fusion-encode-caption",
         "fusion-build-tfrecords",
     }
@@ -72,6 +73,7 @@ def test_help_lists_the_flags(script, target):
         (["experiments/evaluate.py"], "fusion-evaluate"),
         (["experiments/export.py"], "fusion-export"),
         (["experiments/search.py"], "fusion-search"),
+        (["experiments/serve.py"], "fusion-serve"),
         (["-m", "tfrecords_builder"], "fusion-build-tfrecords"),
     ],
 )

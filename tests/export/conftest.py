@@ -1,9 +1,8 @@
-"""Export test fixtures: a tiny trained run, Flickr8k sample photos and captions, crafted image bytes."""
+"""Export test fixtures: the restored tiny model, Flickr8k sample photos and captions, EXIF JPEGs."""
 
 import collections
 import dataclasses
 import struct
-import zlib
 
 import cv2
 import numpy as np
@@ -23,29 +22,6 @@ class SamplePhotos:
     kinds: list[str]
     captions: list[str]
     caption_to_image: np.ndarray
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory, write_shards):
-    """A training run of the tiny model on 12 coloured squares: three steps, best checkpoint kept."""
-    from fusion_tf.training.config import TrainConfig
-    from fusion_tf.training.trainer import Trainer
-
-    root = tmp_path_factory.mktemp("tiny_run")
-    data_dir = root / "data"
-    data_dir.mkdir()
-    write_shards(data_dir, {"train": 12, "val": 4})
-    config = TrainConfig(
-        data_dir=str(data_dir),
-        model_dir=str(root / "run"),
-        preset="tiny",
-        image_size=75,
-        images_per_batch=4,
-        epochs=1,
-        log_every_steps=1,
-    )
-    Trainer(config).train()
-    return root / "run"
 
 
 @pytest.fixture(scope="session")
@@ -130,19 +106,3 @@ def jpeg_with_orientation():
         return jpeg[:after_app0] + segment + jpeg[after_app0:]
 
     return insert
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-@pytest.fixture(scope="session")
-def oversized_png() -> bytes:
-    """A well-formed PNG header announcing 20000 x 20000 pixels (a decompression bomb's header)."""
-    header = struct.pack(">IIBBBBB", 20000, 20000, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 1000))
-        + _png_chunk(b"IEND", b"")
-    )
