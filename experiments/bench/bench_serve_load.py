@@ -32,6 +32,8 @@ import psutil
 from absl import app, flags
 from absl import logging as absl_logging
 
+from experiments.bench import machine
+
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export to serve (default: an untrained one, see above).")
 flags.DEFINE_string("preset", "tiny", "Backbone of the untrained export: tiny or facenet.")
@@ -107,8 +109,8 @@ def free_port() -> int:
 
 def busy_cpu_seconds(*processes: psutil.Process) -> tuple[float, ...]:
     """CPU seconds the machine has been busy, then each process's."""
-    machine = psutil.cpu_times()
-    busy = machine.user + machine.nice + machine.system + machine.irq + machine.softirq
+    times = psutil.cpu_times()
+    busy = times.user + times.nice + times.system + times.irq + times.softirq
     return (busy, *(sum(process.cpu_times()[:2]) for process in processes))
 
 
@@ -171,6 +173,7 @@ async def run_clients(base_url, load, mix, seconds, clients):
 
 def main(argv):
     del argv
+    print(machine.describe())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
     absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's export chatter
     mix = [(kind, float(weight)) for kind, weight in (item.split(":") for item in FLAGS.mix)]
@@ -231,7 +234,7 @@ def main(argv):
             )
             elapsed = time.perf_counter() - start
             rss_end = process.memory_info().rss
-            machine, server_cpu, clients_cpu = (
+            machine_cpu, server_cpu, clients_cpu = (
                 now - then
                 for now, then in zip(
                     busy_cpu_seconds(process, psutil.Process()), cpu_start, strict=True
@@ -259,7 +262,7 @@ def main(argv):
         f"server RSS after warm-up {rss_start / 2**20:.0f} MiB, at the end {rss_end / 2**20:.0f} MiB "
         f"({change:+.1f}%)\n"
         f"cores used: server {server_cpu / elapsed:.2f}, clients {clients_cpu / elapsed:.2f}, "
-        f"other processes {max(0.0, machine - server_cpu - clients_cpu) / elapsed:.2f} "
+        f"other processes {max(0.0, machine_cpu - server_cpu - clients_cpu) / elapsed:.2f} "
         f"of {psutil.cpu_count()}"
     )
     if any(failures.values()):
