@@ -57,7 +57,11 @@ def main(argv):
     captions = write_caption_file(pathlib.Path(FLAGS.source_dir), output_dir)
     manifest = tfrecords_builder.build(
         tfrecords_builder.BuildConfig(
-            "custom", output_dir=str(output_dir / "shards"), data_dir=str(captions)
+            "custom",
+            output_dir=str(output_dir / "shards"),
+            data_dir=str(captions),
+            # The caption file names the photos where they are, outside its own folder.
+            allow_outside_data_dir=True,
         )
     )
     print({split: info["images"] for split, info in manifest["splits"].items()})
