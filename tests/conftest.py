@@ -123,6 +123,55 @@ def write_shards():
     return _write_shards
 
 
+# The settings every tiny training test starts from: the tiny network on 75 px squares, fast
+# enough for the default suite.
+_TINY_TRAINING = dict(
+    preset="tiny",
+    image_size=75,
+    images_per_batch=4,
+    epochs=2,
+    log_every_steps=1,
+    learning_rate=3e-3,
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_train_config():
+    """tiny_train_config(data_dir, model_dir, **overrides): a TrainConfig for the tiny network."""
+    from fusion_tf.training.config import TrainConfig
+
+    def make(data_dir, model_dir, **overrides) -> TrainConfig:
+        settings = dict(_TINY_TRAINING, data_dir=str(data_dir), model_dir=str(model_dir))
+        return TrainConfig(**{**settings, **overrides})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def train_command():
+    """train_command(*flags, tiny=True): experiments/train.py of this checkout and its environment,
+    for tests that run, kill and resume training as a user's shell would; tiny=True puts the tiny
+    settings (no validation, no export) before the flags, which override them."""
+
+    def command(*flags: str, tiny: bool = True) -> tuple[list[str], dict[str, str]]:
+        arguments = [sys.executable, str(PROJECT_ROOT / "experiments" / "train.py")]
+        if tiny:
+            arguments += [f"--{name}={value}" for name, value in _TINY_TRAINING.items()]
+            arguments += ["--validation_split=", "--test_split=", "--noexport"]
+        environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+        return arguments + list(flags), environment
+
+    return command
+
+
+@pytest.fixture(scope="session")
+def tiny_shards(tmp_path_factory):
+    """Shards of 8 training and 4 validation squares, for the training tests."""
+    directory = tmp_path_factory.mktemp("tiny_shards")
+    _write_shards(directory, {"train": 8, "val": 4})
+    return directory
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, write_shards):
     """A training run of the tiny model on 12 coloured squares: three steps, best checkpoint kept."""

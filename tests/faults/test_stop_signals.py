@@ -2,11 +2,9 @@
 
 import json
 import os
-import pathlib
 import shutil
 import signal
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,8 +12,6 @@ import tensorflow as tf
 
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.trainer import Trainer, TrainingInterruptedError
-
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _state(trainer: Trainer) -> list[np.ndarray]:
@@ -64,26 +60,13 @@ def test_a_moved_run_folder_loads_where_it_is_now(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_command_line_exits_143_on_sigterm_and_resumes_from_a_moved_folder(tmp_path, shards):
-    command = [sys.executable, str(PROJECT_ROOT / "experiments" / "train.py")]
-    flags = [
-        f"--data_dir={shards}",
-        "--preset=tiny",
-        "--image_size=75",
-        "--images_per_batch=2",
-        "--epochs=40",
-        "--log_every_steps=1",
-        "--validation_split=",
-        "--test_split=",
-        "--noexport",
-    ]
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+def test_the_command_line_exits_143_on_sigterm_and_resumes_from_a_moved_folder(
+    tmp_path, tiny_shards, train_command
+):
+    flags = [f"--data_dir={tiny_shards}", "--images_per_batch=2", "--epochs=40"]
+    command, environment = train_command(*flags, f"--model_dir={tmp_path / 'run'}")
     process = subprocess.Popen(
-        command + flags + [f"--model_dir={tmp_path / 'run'}"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     logged = 0
     for line in process.stdout:  # "step 3/160 epoch ..."
@@ -100,13 +83,10 @@ def test_the_command_line_exits_143_on_sigterm_and_resumes_from_a_moved_folder(t
     assert logged <= stopped_at <= logged + 1  # at most the step under way when signalled
 
     shutil.move(tmp_path / "run", tmp_path / "moved")
-    resumed = subprocess.run(
-        command + [f"--model_dir={tmp_path / 'moved'}/", f"--max_steps={stopped_at + 1}"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    command, environment = train_command(
+        *flags, f"--model_dir={tmp_path / 'moved'}/", f"--max_steps={stopped_at + 1}"
     )
+    resumed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert f"resumed from {tmp_path / 'moved'}/checkpoints/ckpt-{stopped_at}" in resumed.stdout
     saved = json.loads((tmp_path / "moved" / "config.json").read_text())

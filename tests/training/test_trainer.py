@@ -3,11 +3,8 @@
 import dataclasses
 import json
 import math
-import os
-import pathlib
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -17,33 +14,16 @@ from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.run_folder import restore_model
 from fusion_tf.training.trainer import NonFiniteLossError, Trainer
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture(scope="module")
-def shards(tmp_path_factory, write_shards):
-    directory = tmp_path_factory.mktemp("shards")
-    write_shards(directory, {"train": 8, "val": 4})
-    return directory
-
-
-def tiny_config(shards, model_dir, **overrides) -> TrainConfig:
-    settings = dict(
-        data_dir=str(shards),
-        model_dir=str(model_dir),
-        preset="tiny",
-        image_size=75,
-        images_per_batch=4,
-        epochs=2,
-        log_every_steps=1,
-        learning_rate=3e-3,
-    )
-    return TrainConfig(**{**settings, **overrides})
+@pytest.fixture
+def tiny_config(tiny_shards, tiny_train_config):
+    """tiny_config(model_dir, **overrides): 4 images a batch, so 2 steps an epoch."""
+    return lambda model_dir, **overrides: tiny_train_config(tiny_shards, model_dir, **overrides)
 
 
 @pytest.mark.slow
-def test_loss_falls_and_the_run_is_complete(shards, tmp_path):
-    config = tiny_config(shards, tmp_path / "run", epochs=15)
+def test_loss_falls_and_the_run_is_complete(tiny_config, tmp_path):
+    config = tiny_config(tmp_path / "run", epochs=15)
     trainer = Trainer(config)
     losses = []
     original = trainer.train_step
@@ -73,54 +53,45 @@ def test_loss_falls_and_the_run_is_complete(shards, tmp_path):
     assert restored.num_classes == 8
 
 
-def test_inconsistent_configuration_names_every_problem(shards, tmp_path):
-    config = tiny_config(shards, tmp_path, image_size=60, strategy="mirrored", jit_compile=True)
+def test_inconsistent_configuration_names_every_problem(tiny_config, tmp_path):
+    config = tiny_config(tmp_path, image_size=60, strategy="mirrored", jit_compile=True)
     with pytest.raises(ValueError) as error:
         config.validate()
     assert "--image_size=60" in str(error.value) and "--jit_compile" in str(error.value)
 
 
-def test_mismatched_data_directory(shards, tmp_path):
+def test_mismatched_data_directory(tiny_config, tmp_path):
     with pytest.raises(ValueError, match="holds 'shapes', not --dataset=flickr30k"):
-        Trainer(tiny_config(shards, tmp_path, dataset="flickr30k"))
+        Trainer(tiny_config(tmp_path, dataset="flickr30k"))
 
 
 @pytest.mark.slow
-def test_non_finite_loss_stops_with_the_step(shards, tmp_path):
-    trainer = Trainer(tiny_config(shards, tmp_path, center_loss_factor=float("nan")))
+def test_non_finite_loss_stops_with_the_step(tiny_config, tmp_path):
+    trainer = Trainer(tiny_config(tmp_path, center_loss_factor=float("nan")))
     with pytest.raises(NonFiniteLossError, match="at step 1"):
         trainer.train()
 
 
 @pytest.mark.slow
-def test_resume_continues_from_the_last_checkpoint(shards, tmp_path):
-    first = Trainer(tiny_config(shards, tmp_path, epochs=1))
+def test_resume_continues_from_the_last_checkpoint(tiny_config, tmp_path):
+    first = Trainer(tiny_config(tmp_path, epochs=1))
     first.train()
     assert int(first.step.numpy()) == 2
-    second = Trainer(tiny_config(shards, tmp_path, epochs=2))
+    second = Trainer(tiny_config(tmp_path, epochs=2))
     history = second.train()
     assert int(second.step.numpy()) == 4
     assert [entry["step"] for entry in history] == [2, 4]
 
 
 @pytest.mark.slow
-def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
+def test_killed_run_resumes_with_model_dir_alone(tiny_shards, tmp_path, train_command):
     model_dir = tmp_path / "run"
-    command = [
-        sys.executable,
-        str(PROJECT_ROOT / "experiments" / "train.py"),
-        f"--data_dir={shards}",
+    command, environment = train_command(
+        f"--data_dir={tiny_shards}",
         f"--model_dir={model_dir}",
-        "--preset=tiny",
-        "--image_size=75",
-        "--images_per_batch=4",
         "--epochs=40",
         "--checkpoint_every_steps=3",
-        "--validation_split=",
-        "--test_split=",
-        "--noexport",
-    ]
-    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    )
     process = subprocess.Popen(
         command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
@@ -137,18 +108,8 @@ def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
     killed_at = int(tf.train.latest_checkpoint(str(model_dir / "checkpoints")).rsplit("-", 1)[1])
     assert 0 < killed_at < 80
 
-    resumed = subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "experiments" / "train.py"),
-            f"--model_dir={model_dir}",
-            "--noexport",
-        ],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    command, environment = train_command(f"--model_dir={model_dir}", "--noexport", tiny=False)
+    resumed = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed from" in resumed.stdout
     final = tf.train.latest_checkpoint(str(model_dir / "checkpoints"))
@@ -158,42 +119,32 @@ def test_killed_run_resumes_with_model_dir_alone(shards, tmp_path):
 
 
 @pytest.mark.slow
-def test_resuming_cannot_change_the_model(shards, tmp_path):
-    Trainer(tiny_config(shards, tmp_path, epochs=1, max_steps=1)).train()
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_ROOT / "experiments" / "train.py"),
-            f"--model_dir={tmp_path}",
-            "--preset=facenet",
-            "--noexport",
-        ],
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_resuming_cannot_change_the_model(tiny_config, tmp_path, train_command):
+    Trainer(tiny_config(tmp_path, epochs=1, max_steps=1)).train()
+    command, environment = train_command(
+        f"--model_dir={tmp_path}", "--preset=facenet", "--noexport", tiny=False
     )
+    result = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0
     assert "cannot change: --preset=facenet (the run has tiny)" in result.stderr
 
 
-def test_mixed_precision_stays_with_its_trainer(shards, tmp_path):
+def test_mixed_precision_stays_with_its_trainer(tiny_config, tmp_path):
     import keras
 
     global_policy = keras.config.dtype_policy().name
-    mixed = Trainer(tiny_config(shards, tmp_path / "mixed", mixed_precision="bfloat16"))
+    mixed = Trainer(tiny_config(tmp_path / "mixed", mixed_precision="bfloat16"))
     assert mixed.model.photo_backbone.get_layer("Conv2d_1a_3x3").compute_dtype == "bfloat16"
     assert keras.config.dtype_policy().name == global_policy
-    plain = Trainer(tiny_config(shards, tmp_path / "plain"))
+    plain = Trainer(tiny_config(tmp_path / "plain"))
     for layer in plain.model.photo_backbone.layers:
         assert layer.compute_dtype == "float32", layer.name
         assert all(variable.dtype == "float32" for variable in layer.weights), layer.name
 
 
 @pytest.mark.slow
-def test_batch_wise_objectives_train_resume_and_keep_their_temperature(shards, tmp_path):
+def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_config, tmp_path):
     config = tiny_config(
-        shards,
         tmp_path,
         epochs=1,
         loss="paper+contrastive+hard_negative",
@@ -214,9 +165,9 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(shards, t
     assert second.objective.contrastive.logit_scale.numpy() != pytest.approx(math.log(1 / 0.07))
 
 
-def test_the_cosine_schedule_reaches_the_optimizer(shards, tmp_path):
+def test_the_cosine_schedule_reaches_the_optimizer(tiny_config, tmp_path):
     trainer = Trainer(
-        tiny_config(shards, tmp_path, epochs=4, learning_rate_schedule="cosine", warmup_epochs=1)
+        tiny_config(tmp_path, epochs=4, learning_rate_schedule="cosine", warmup_epochs=1)
     )
     assert float(trainer.optimizer.learning_rate) == 0.0  # warm-up starts from 0
     trainer.optimizer.iterations.assign(2)  # the end of the 1-epoch warm-up
