@@ -29,6 +29,7 @@ import dataclasses
 import keras
 from keras import layers
 
+from fusion_tf.models.fused_batch_norm import FusedBatchNormalization
 from fusion_tf.models.scaled_residual import ScaledResidual
 
 # Three valid 3x3 convolutions, a valid 3x3 max pool and four stride-2 valid reductions take a
@@ -95,8 +96,8 @@ class _LayerFactory:
     preset: InceptionResNetV1Preset
     regularizer: keras.regularizers.Regularizer | None
 
-    def batch_norm(self, name: str, dtype: str | None = None) -> layers.BatchNormalization:
-        return layers.BatchNormalization(
+    def batch_norm(self, name: str, dtype: str | None = None) -> FusedBatchNormalization:
+        return FusedBatchNormalization(
             momentum=self.preset.batch_norm_momentum,
             epsilon=0.001,
             center=True,

@@ -3,7 +3,10 @@
 Weights are set from NumPy, not Keras's initialisers, so the pins hold across Keras versions; the
 inputs are fixed too. Pinned: inference embeddings (moving statistics), training-mode
 pre-logits (batch statistics), and the gradient of a fixed function of the logits. The tolerance
-(1e-4 relative) allows another summation order in the convolutions, not another network.
+(1e-4 relative) allows another summation order in the convolutions, not another network; the
+training-mode pre-logits get 1e-3, because batch statistics over 4 images re-derive every
+layer's normalisation from the rounding of the one before (fused against Keras's unfused batch
+norm: 4e-4 there, 3e-5 on the embeddings, 7e-8 on the gradient norm).
 """
 
 import numpy as np
@@ -77,5 +80,5 @@ def test_outputs_and_gradients_match_the_pins(preset):
     image_size, embedding, prelogits, gradient_norm = PINS[preset]
     measured = _measure(preset, image_size)
     np.testing.assert_allclose(measured[0], embedding, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(measured[1], prelogits, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(measured[1], prelogits, rtol=1e-3, atol=1e-6)
     assert measured[2] == pytest.approx(gradient_norm, rel=1e-4)
