@@ -43,6 +43,7 @@ from fusion_tf.image_formats import (
     JPEG_SIGNATURE,
     PNG_SIGNATURE,
     WEBP_SIGNATURE,
+    jpeg_long_enough,
 )
 
 # EXIF sits in an APP1 segment right after the start of the image; segments hold at most 64 KiB,
@@ -288,11 +289,8 @@ def _check_size(height: tf.Tensor, width: tf.Tensor, limit: int, name: str) -> t
 
 
 def _decode_jpeg(encoded: tf.Tensor, height, width, max_decoded_pixels: int) -> tf.Tensor:
-    # One bit a luma block is the least any Huffman-coded JPEG spends (each block's DC code): far
-    # fewer bytes means data is missing, which libjpeg would fill with grey and only warn.
-    blocks = -(-height // 8) * -(-width // 8)
     enough_data = tf.debugging.Assert(
-        8 * tf.cast(tf.strings.length(encoded), tf.int64) >= blocks,
+        jpeg_long_enough(tf.cast(tf.strings.length(encoded), tf.int64), height, width),
         ["the JPEG is too short for the size its header declares:", height, width],
     )
     ratio = _jpeg_ratio(height, width, max_decoded_pixels)
