@@ -360,7 +360,10 @@ def _gif_first_frame(encoded: tf.Tensor) -> tf.Tensor:
     """The GIF cut after its first image, with a trailer: decode_gif decodes every frame it holds.
 
     Walks the blocks (extensions and their sub-blocks, then the first image descriptor, its
-    colour table and its data sub-blocks); -1 when the bytes end first.
+    colour table and its data sub-blocks); -1 when the bytes end first. The first image must lie
+    on the logical screen, whose size was checked: decode_gif decodes the image at its own width
+    x height (up to 65535 x 65535), so a 190 KB GIF with a 16 x 16 screen and a 16000 x 16000
+    image took 1 GB before the check after decoding refused it.
     """
     data = tf.io.decode_raw(encoded, tf.uint8)
     length = tf.shape(data, out_type=tf.int64)[0]
@@ -378,8 +381,11 @@ def _gif_first_frame(encoded: tf.Tensor) -> tf.Tensor:
             tf.constant(0, tf.int64),
         )
 
+    def word(position):  # little-endian 16 bits
+        return byte(position) + 256 * byte(position + 1)
+
     # mode 0: at a block; 1: in an extension's sub-blocks; 2: in the first image's sub-blocks.
-    def step(position, mode, end):
+    def step(position, mode, end, on_screen):
         value = byte(position)
         at_block = tf.equal(mode, 0)
         extension = at_block & tf.equal(value, 0x21)
@@ -398,16 +404,23 @@ def _gif_first_frame(encoded: tf.Tensor) -> tf.Tensor:
         finished = terminator & tf.equal(mode, 2)
         failed = (value < 0) | (at_block & ~extension & ~image)
         new_end = tf.where(finished, position + 1, tf.where(failed, tf.constant(-1, tf.int64), end))
-        return new_position, new_mode, new_end
+        # The descriptor: left, top, width, height after the separator byte.
+        fits = (word(position + 1) + word(position + 5) <= word(_at(6))) & (
+            word(position + 3) + word(position + 7) <= word(_at(8))
+        )
+        return new_position, new_mode, new_end, tf.where(image, fits, on_screen)
 
     start = 13 + table_size(byte(_at(10)))
-    _, _, end = tf.while_loop(
-        lambda position, mode, end: tf.equal(end, 0),
+    _, _, end, on_screen = tf.while_loop(
+        lambda position, mode, end, on_screen: tf.equal(end, 0),
         step,
-        (start, tf.constant(0), tf.constant(0, tf.int64)),
+        (start, tf.constant(0), tf.constant(0, tf.int64), tf.constant(True)),
     )
     complete = tf.debugging.Assert(end > 0, ["the GIF ends before its first image does"])
-    with tf.control_dependencies([complete]):
+    inside = tf.debugging.Assert(
+        on_screen, ["the GIF's first image is larger than its logical screen"]
+    )
+    with tf.control_dependencies([complete, inside]):
         first = tf.strings.substr(encoded, tf.constant(0, tf.int64), end) + b"\x3b"
     return tf.io.decode_gif(first)[0]
 
