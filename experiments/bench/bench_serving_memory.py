@@ -64,7 +64,9 @@ def _status(field: str) -> int:
     raise KeyError(field)
 
 
-def _photo(extension: str, height: int, width: int, seed: int = 0, depth=np.uint8) -> bytes:
+def _photo(
+    extension: str, height: int, width: int, seed: int = 0, depth=np.uint8, parameters=()
+) -> bytes:
     import cv2
 
     small = np.random.default_rng(seed).integers(0, 256, (8, 8, 3)).astype(depth)
@@ -72,7 +74,7 @@ def _photo(extension: str, height: int, width: int, seed: int = 0, depth=np.uint
         small *= 257
     # Flat 8 x 8 blocks (nearest): large sides stay within 10 MB encoded in every format.
     blocks = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
-    return cv2.imencode(extension, blocks)[1].tobytes()
+    return cv2.imencode(extension, blocks, list(parameters))[1].tobytes()
 
 
 def _animated_gif(frames: int, side: int) -> bytes:
@@ -121,6 +123,15 @@ def _png_declaring(side: int) -> bytes:
 
 def worst_case_inputs() -> dict[str, bytes]:
     """Hostile or heavy inputs of at most 10 MB each, one per way memory could grow."""
+    import cv2
+
+    # Progressive with full-resolution colour: the most DCT coefficients libjpeg keeps a pixel.
+    progressive = [
+        cv2.IMWRITE_JPEG_PROGRESSIVE,
+        1,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    ]
     small_jpeg = _photo(".jpg", 16, 16)
     frame = small_jpeg.index(b"\xff\xc0")
     header_bomb = (
@@ -130,6 +141,8 @@ def worst_case_inputs() -> dict[str, bytes]:
         "jpeg 10000x10000 (scaled 1/4)": _photo(".jpg", 10000, 10000),
         "jpeg 4000x4000 (at the decode limit)": _photo(".jpg", 4000, 4000),
         "jpeg header 10000x10000, 10 KB": header_bomb,
+        "jpeg progressive 4:4:4 10000x10000": _photo(".jpg", 10000, 10000, parameters=progressive),
+        "jpeg progressive 4:4:4 4000x4000": _photo(".jpg", 4000, 4000, parameters=progressive),
         "png 10000x10000 zeros (refused)": _png_declaring(10000),
         "png 4000x4000 16-bit": _photo(".png", 4000, 4000, depth=np.uint16),
         "gif 60 frames 2000x2000": _animated_gif(60, 2000),

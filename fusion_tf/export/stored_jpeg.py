@@ -11,7 +11,9 @@ orientations, PNG alpha and 16-bit PNG):
   More than `max_pixels` (the build's decompression-bomb limit) fails, like the builder. The
   served graph also bounds what one image may hold decoded, `max_decoded_pixels`: a JPEG over
   it is decoded at 1/2, 1/4 or 1/8 scale by libjpeg (which averages its 8 x 8 blocks, close to
-  the area resize that follows), any other format fails. A JPEG too short to hold the blocks
+  the area resize that follows), any other format fails, and so does a progressive JPEG or one
+  with its components in separate scans (libjpeg keeps their full-size coefficients whatever
+  the scale). A JPEG too short to hold the blocks
   its header declares (at least one bit each) fails too, instead of being filled with grey.
 * JPEG: decoded with libjpeg's accurate integer IDCT (OpenCV's; `tf.io.decode_jpeg`'s default
   is the fast one), then turned upright by its EXIF orientation, which OpenCV applies.
@@ -127,6 +129,44 @@ def _exif_tiff_start(header: _Header) -> tf.Tensor:
     return tiff
 
 
+def _jpeg_streams(header: _Header) -> tf.Tensor:
+    """Whether libjpeg decodes this JPEG a row of blocks at a time, so that a smaller scale also
+    takes less memory: a sequential frame (SOF0, SOF1, SOF9) whose first scan holds all its
+    components.
+
+    A progressive JPEG, or one whose components come in separate scans, keeps every DCT
+    coefficient of the full-size image (2 bytes each) whatever the scale: a 0.9 MB progressive
+    JPEG of 10000 x 10000 took 307 MB decoded at 1/4. So does, for safety, a JPEG whose
+    segments the walk cannot follow to its first scan.
+    """
+    sequential = tf.constant(_JPEG_SEQUENTIAL_FRAMES, tf.int64)
+    frames = tf.constant(_JPEG_FRAME_MARKERS, tf.int64)
+
+    def walk(position, components, streams, step):
+        marker = header.byte(position + 1)
+        is_marker = header.byte(position) == 0xFF
+        is_frame = is_marker & tf.reduce_any(marker == frames)
+        # Components of a sequential frame (the byte after precision, height and width); 0 else.
+        components = tf.where(
+            is_frame,
+            tf.where(tf.reduce_any(marker == sequential), header.byte(position + 9), 0),
+            components,
+        )
+        is_scan = is_marker & (marker == 0xDA)
+        streams = is_scan & (components > 0) & (header.byte(position + 4) == components)
+        length = header.unsigned(position + 2, 2, tf.constant(False))
+        stop = ~is_marker | is_scan | (marker == 0xD9) | (position + 4 > header.length)
+        position = tf.where(stop, tf.constant(-1, tf.int64), position + 2 + length)
+        return position, components, streams, step + 1
+
+    _, _, streams, _ = tf.while_loop(
+        lambda position, components, streams, step: (position >= 0) & (step < _MAX_SEGMENTS),
+        walk,
+        (tf.constant(2, tf.int64), tf.constant(0, tf.int64), tf.constant(False), tf.constant(0)),
+    )
+    return streams
+
+
 def exif_orientation(encoded: tf.Tensor) -> tf.Tensor:
     """The EXIF orientation (1 to 8) of JPEG bytes; 1 (upright) when absent or unreadable."""
     header = _Header(encoded)
@@ -167,6 +207,9 @@ def apply_orientation(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
 
 _JPEG, _PNG, _GIF, _BMP, _WEBP = range(5)
 _JPEG_RATIOS = (1, 2, 4, 8)  # the scales libjpeg decodes at directly, from its DCT coefficients
+# Start-of-frame markers (C4 DHT, C8 JPG and CC DAC share the range); the sequential ones.
+_JPEG_FRAME_MARKERS = tuple(sorted(set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}))
+_JPEG_SEQUENTIAL_FRAMES = (0xC0, 0xC1, 0xC9)
 _BLOCK_ROWS = 256  # rows widened at once where a decoded image needs more than 8 bits a sample
 
 
@@ -254,13 +297,16 @@ def _at(position: int) -> tf.Tensor:
     return tf.constant(position, tf.int64)
 
 
-def _jpeg_ratio(height: tf.Tensor, width: tf.Tensor, max_decoded_pixels: int) -> tf.Tensor:
-    """The smallest of 1, 2, 4, 8 at which the decoded JPEG holds at most max_decoded_pixels; 8 if none."""
+def _jpeg_ratio(
+    encoded: tf.Tensor, height: tf.Tensor, width: tf.Tensor, max_decoded_pixels: int
+) -> tf.Tensor:
+    """The smallest of 1, 2, 4, 8 at which the decoded JPEG holds at most max_decoded_pixels; 8 if
+    none; 1 for a JPEG whose memory a smaller scale does not reduce (_jpeg_streams)."""
     ratio = tf.constant(_JPEG_RATIOS[-1], tf.int64)
     for candidate in reversed(_JPEG_RATIOS[:-1]):
         scaled = -(-height // candidate) * -(-width // candidate)
         ratio = tf.where(scaled <= max_decoded_pixels, tf.constant(candidate, tf.int64), ratio)
-    return ratio
+    return tf.where(_jpeg_streams(_Header(encoded)), ratio, tf.constant(1, tf.int64))
 
 
 def decoded_pixels(
@@ -273,7 +319,7 @@ def decoded_pixels(
     height, width = _declared_size(encoded, kind)
     is_jpeg = tf.equal(kind, _JPEG)
     ratio = tf.where(
-        is_jpeg, _jpeg_ratio(height, width, max_decoded_pixels), tf.constant(1, tf.int64)
+        is_jpeg, _jpeg_ratio(encoded, height, width, max_decoded_pixels), tf.constant(1, tf.int64)
     )
     pixels = -(-height // ratio) * -(-width // ratio)
     usable = (kind >= 0) & (height * width <= settings.max_pixels) & (pixels <= max_decoded_pixels)
@@ -293,7 +339,7 @@ def _decode_jpeg(encoded: tf.Tensor, height, width, max_decoded_pixels: int) -> 
         jpeg_long_enough(tf.cast(tf.strings.length(encoded), tf.int64), height, width),
         ["the JPEG is too short for the size its header declares:", height, width],
     )
-    ratio = _jpeg_ratio(height, width, max_decoded_pixels)
+    ratio = _jpeg_ratio(encoded, height, width, max_decoded_pixels)
     fits = _check_size(
         -(-height // ratio), -(-width // ratio), max_decoded_pixels, "max_decoded_pixels"
     )
@@ -447,8 +493,8 @@ def decode_like_opencv(
     """The builder's decoded photo: (h, w, 3) uint8 RGB, upright, alpha composited onto white.
 
     The size the header declares is checked before decoding: more than `max_pixels` (the build's
-    limit) is refused; a JPEG over `max_decoded_pixels` is decoded at 1/2, 1/4 or 1/8 scale,
-    another format refused. Only the first frame of a GIF is decoded.
+    limit) is refused; a sequential JPEG over `max_decoded_pixels` is decoded at 1/2, 1/4 or 1/8
+    scale, a progressive one or another format refused. Only the first frame of a GIF is decoded.
     """
     kind = _kind(encoded)
     height, width = _declared_size(encoded, kind)

@@ -100,6 +100,20 @@ def test_gif_image_larger_than_its_screen_is_refused_undecoded():
 
 
 @pytest.mark.slow
+def test_progressive_jpeg_over_the_decode_limit_is_refused_not_scaled():
+    # libjpeg keeps a progressive JPEG's full-size coefficients at any scale: a 0.9 MB one of
+    # 10000 x 10000 took 307 MB at 1/4. 40 x 40 = 1,600 pixels against a limit of 1,000.
+    photo = cv2.resize(np.random.default_rng(2).integers(0, 256, (4, 4, 3), np.uint8), (40, 40))
+    sequential = cv2.imencode(".jpg", photo)[1].tobytes()
+    progressive = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
+    decode = tf.function(lambda data: decode_like_opencv(data, 10**8, 1000))
+    assert decode(tf.constant(sequential)).shape == (20, 20, 3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="max_decoded_pixels=1000"):
+        decode(tf.constant(progressive))
+    assert decode_like_opencv(tf.constant(progressive), 10**8, 1600).shape == (40, 40, 3)
+
+
+@pytest.mark.slow
 def test_captions_in_chunks_match_one_at_a_time(tight_module):
     captions = [f"a dog runs on the {WORDS[i % len(WORDS)]} " * (i % 3 + 1) for i in range(11)]
     together = tight_module.embed_text(tf.constant(captions))
