@@ -11,6 +11,16 @@ WEBP_SIGNATURE = (b"RIFF", b"WEBP")  # "RIFF", a 4-byte length, then "WEBP"
 TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 
 
+def jpeg_long_enough(length, height, width):
+    """Whether `length` bytes can hold a JPEG of height x width, the size its header declares.
+
+    Each 8 x 8 luma block costs at least one bit (its DC code), so far fewer bytes mean missing
+    data, which libjpeg and OpenCV fill with grey and only warn about. Plain arithmetic, so it
+    takes Python integers (the builder) and int64 tensors (the served graph) alike.
+    """
+    return 8 * length >= -(-height // 8) * -(-width // 8)
+
+
 def detected_kind(data: bytes) -> str:
     """What the leading bytes say a file is, for messages that must not echo its contents."""
     if data.startswith(JPEG_SIGNATURE):

@@ -4,9 +4,12 @@ How a photo becomes the stored image:
 
 - JPEG and PNG files are checked before decoding: a JPEG must reach its end-of-image marker and a
   PNG its IEND chunk, else the file is truncated (OpenCV 4 decodes a cut JPEG, filling the missing
-  part with grey, and only warns), and the width x height in their header must not exceed `max_pixels`, so that a
-  decompression bomb is skipped without being decoded. Other formats OpenCV reads (BMP, TIFF,
-  WebP, ...) are decoded first (OpenCV itself refuses more than 2^30 pixels), then checked.
+  part with grey, and only warns); a JPEG must also hold enough bytes for the size its header
+  declares (fusion_tf.image_formats.jpeg_long_enough, the served graph's check too), since a short
+  file that keeps its end marker would decode as grey just the same; and the width x height in
+  their header must not exceed `max_pixels`, so that a decompression bomb is skipped without
+  being decoded. Other formats OpenCV reads (BMP, TIFF, WebP, ...) are decoded first (OpenCV
+  itself refuses more than 2^30 pixels), then checked.
 - JPEG is decoded in colour, which applies its EXIF orientation and turns grayscale and CMYK into
   RGB; other formats are decoded as stored, so that their alpha channel and bit depth are seen.
 - 16-bit samples are scaled to 8 bits (value / 257, rounded); grayscale becomes three equal
@@ -22,7 +25,12 @@ import cv2
 import numpy as np
 
 from fusion_tf.image_files import ImageFileError, read_image_file
-from fusion_tf.image_formats import JPEG_SIGNATURE, PNG_SIGNATURE, detected_kind
+from fusion_tf.image_formats import (
+    JPEG_SIGNATURE,
+    PNG_SIGNATURE,
+    detected_kind,
+    jpeg_long_enough,
+)
 
 # Start-of-frame markers carry the image size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 _JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -132,6 +140,11 @@ def _decode(data: bytes, max_pixels: int) -> np.ndarray:
         kind, flags = "JPEG", cv2.IMREAD_COLOR
         if not complete:
             raise ImageError("truncated JPEG: no end-of-image marker")
+        if size is not None and not jpeg_long_enough(len(data), size[1], size[0]):
+            raise ImageError(
+                f"truncated JPEG: {len(data):,} bytes cannot hold the {size[0]} x {size[1]} "
+                "pixels its header declares"
+            )
     elif data.startswith(PNG_SIGNATURE):
         size, complete = _png_size_and_end(data)
         kind, flags = "PNG", cv2.IMREAD_UNCHANGED

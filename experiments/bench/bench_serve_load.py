@@ -12,7 +12,8 @@ in the proportions of --mix. Without --saved_model the export is an untrained Fu
 --preset at --image_size with a random 24-d vocabulary: latency depends on the network's size,
 not its weights. Prints requests/s, p50/p99 latency per kind, failures (a good request not
 answered 200, a bad one not answered 4xx, or no answer) and the server's resident memory after a
-warm-up and at the end.
+warm-up and at the end, then PASS or FAIL against issue 12's targets (no failed good request,
+memory within 10%, p99 of a text query under 200 ms); exits 1 on any failure or missed target.
 """
 
 import asyncio
@@ -265,7 +266,16 @@ def main(argv):
         f"other processes {max(0.0, machine_cpu - server_cpu - clients_cpu) / elapsed:.2f} "
         f"of {psutil.cpu_count()}"
     )
-    if any(failures.values()):
+    good_failures = sum(len(failures[kind]) for kind in ("text", "upload"))
+    text_p99_ms = percentile(latencies["text"], 0.99) * 1000
+    verdicts = [
+        (f"failed good requests: {good_failures} (target 0)", good_failures == 0),
+        (f"server RSS change: {change:+.1f}% (target within 10%)", abs(change) <= 10),
+        (f"text query p99: {text_p99_ms:.0f} ms (target under 200 ms)", text_p99_ms < 200),
+    ]
+    for line, met in verdicts:
+        print(f"{'PASS' if met else 'FAIL'}  {line}")
+    if any(failures.values()) or not all(met for _, met in verdicts):
         sys.exit(1)
 
 

@@ -14,6 +14,8 @@ kernel's peak resident memory) and VmRSS. Targets (issue 11):
 * captions: 10,000 captions in one call peak at most 1 GB above the loaded model.
 * soak: 2,000 requests mixing good and hostile input leave VmRSS within 10% of where it was
   after the first 100.
+
+Each figure is printed with PASS or FAIL against its target; the command exits 1 if any fails.
 """
 
 import io
@@ -62,7 +64,9 @@ def _status(field: str) -> int:
     raise KeyError(field)
 
 
-def _photo(extension: str, height: int, width: int, seed: int = 0, depth=np.uint8) -> bytes:
+def _photo(
+    extension: str, height: int, width: int, seed: int = 0, depth=np.uint8, parameters=()
+) -> bytes:
     import cv2
 
     small = np.random.default_rng(seed).integers(0, 256, (8, 8, 3)).astype(depth)
@@ -70,7 +74,7 @@ def _photo(extension: str, height: int, width: int, seed: int = 0, depth=np.uint
         small *= 257
     # Flat 8 x 8 blocks (nearest): large sides stay within 10 MB encoded in every format.
     blocks = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
-    return cv2.imencode(extension, blocks)[1].tobytes()
+    return cv2.imencode(extension, blocks, list(parameters))[1].tobytes()
 
 
 def _animated_gif(frames: int, side: int) -> bytes:
@@ -86,6 +90,17 @@ def _animated_gif(frames: int, side: int) -> bytes:
     first.putpalette(palette)
     first.save(buffer, "GIF", save_all=True, append_images=(frame(i) for i in range(1, frames)))
     return buffer.getvalue()
+
+
+def _gif_larger_than_screen(side: int) -> bytes:
+    """A 16 x 16 logical screen holding one flat side x side image (LZW packs it 1,000-fold)."""
+    from PIL import Image
+
+    image = Image.new("P", (side, side), 1)
+    image.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    buffer = io.BytesIO()
+    image.save(buffer, "GIF")
+    return buffer.getvalue()[:6] + struct.pack("<HH", 16, 16) + buffer.getvalue()[10:]
 
 
 def _png_declaring(side: int) -> bytes:
@@ -108,6 +123,15 @@ def _png_declaring(side: int) -> bytes:
 
 def worst_case_inputs() -> dict[str, bytes]:
     """Hostile or heavy inputs of at most 10 MB each, one per way memory could grow."""
+    import cv2
+
+    # Progressive with full-resolution colour: the most DCT coefficients libjpeg keeps a pixel.
+    progressive = [
+        cv2.IMWRITE_JPEG_PROGRESSIVE,
+        1,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR,
+        cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444,
+    ]
     small_jpeg = _photo(".jpg", 16, 16)
     frame = small_jpeg.index(b"\xff\xc0")
     header_bomb = (
@@ -117,9 +141,12 @@ def worst_case_inputs() -> dict[str, bytes]:
         "jpeg 10000x10000 (scaled 1/4)": _photo(".jpg", 10000, 10000),
         "jpeg 4000x4000 (at the decode limit)": _photo(".jpg", 4000, 4000),
         "jpeg header 10000x10000, 10 KB": header_bomb,
+        "jpeg progressive 4:4:4 10000x10000": _photo(".jpg", 10000, 10000, parameters=progressive),
+        "jpeg progressive 4:4:4 4000x4000": _photo(".jpg", 4000, 4000, parameters=progressive),
         "png 10000x10000 zeros (refused)": _png_declaring(10000),
         "png 4000x4000 16-bit": _photo(".png", 4000, 4000, depth=np.uint16),
         "gif 60 frames 2000x2000": _animated_gif(60, 2000),
+        "gif 16x16 screen, 16000x16000 image": _gif_larger_than_screen(16000),
         "bmp 1800x1800": _photo(".bmp", 1800, 1800),
         "webp 4000x4000": _photo(".webp", 4000, 4000),
     }
@@ -158,6 +185,7 @@ def _child(case: str) -> dict:
             good[: len(good) // 2],
             _png_declaring(20000)[:200],
             _animated_gif(20, 300),
+            _gif_larger_than_screen(4000),
             _photo(".jpg", 16, 16)[:300],
         ]
         for request in range(FLAGS.soak_requests):
@@ -185,12 +213,18 @@ def _run_child(export_dir: str, case: str, input_path: str | None = None) -> dic
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _verdict(met: bool, verdicts: list[bool]) -> str:
+    verdicts.append(met)
+    return "PASS" if met else "FAIL"
+
+
 def main(argv):
     del argv
     if FLAGS.child_case:
         print(json.dumps(_child(FLAGS.child_case)))
         return
     print(machine.describe())
+    verdicts = []
     with tempfile.TemporaryDirectory() as scratch:
         export_dir = FLAGS.export_dir or export_tiny_model(str(pathlib.Path(scratch) / "export"))
         if "single" in FLAGS.cases:
@@ -202,23 +236,25 @@ def main(argv):
                 path.write_bytes(data)
                 figures = _run_child(export_dir, "single", str(path))
                 print(
-                    f"  {name:40s} {len(data) / MB:5.2f} MB  valid={figures['valid']!s:5s}  "
+                    f"  {_verdict(figures['added_mb'] <= 300, verdicts)}  {name:40s} "
+                    f"{len(data) / MB:5.2f} MB  valid={figures['valid']!s:5s}  "
                     f"+{figures['added_mb']:6.0f} MB  ({figures['seconds']:.1f} s)",
                     flush=True,
                 )
         if "batch" in FLAGS.cases:
             figures = _run_child(export_dir, "batch")
             print(
-                f"batch of 64 worst-case images: peak {figures['peak_mb']:.0f} MB "
-                f"(loaded {figures['loaded_mb']:.0f} MB), {figures['valid']} valid, "
-                f"{figures['seconds']:.1f} s (target: at most 2048 MB)",
+                f"{_verdict(figures['peak_mb'] <= 2048, verdicts)}  batch of 64 worst-case "
+                f"images: peak {figures['peak_mb']:.0f} MB (loaded {figures['loaded_mb']:.0f} MB), "
+                f"{figures['valid']} valid, {figures['seconds']:.1f} s (target: at most 2048 MB)",
                 flush=True,
             )
         if "captions" in FLAGS.cases:
             figures = _run_child(export_dir, "captions")
             print(
-                f"10,000 captions in one call: +{figures['added_mb']:.0f} MB above the loaded "
-                f"model ({figures['loaded_mb']:.0f} MB), {figures['seconds']:.1f} s "
+                f"{_verdict(figures['added_mb'] <= 1024, verdicts)}  10,000 captions in one call: "
+                f"+{figures['added_mb']:.0f} MB above the loaded model "
+                f"({figures['loaded_mb']:.0f} MB), {figures['seconds']:.1f} s "
                 "(target: at most +1024 MB)",
                 flush=True,
             )
@@ -226,11 +262,15 @@ def main(argv):
             figures = _run_child(export_dir, "soak")
             growth = figures["rss_end_mb"] / figures["rss_after_100_mb"] - 1
             print(
-                f"soak of {FLAGS.soak_requests} mixed requests: RSS {figures['rss_after_100_mb']:.0f} "
-                f"MB after 100, {figures['rss_end_mb']:.0f} MB at the end ({growth:+.1%}), "
+                f"{_verdict(abs(growth) <= 0.10, verdicts)}  soak of {FLAGS.soak_requests} mixed "
+                f"requests: RSS {figures['rss_after_100_mb']:.0f} MB after 100, "
+                f"{figures['rss_end_mb']:.0f} MB at the end ({growth:+.1%}), "
                 f"{figures['seconds']:.0f} s (target: within 10%)",
                 flush=True,
             )
+    print(f"{verdicts.count(True)} of {len(verdicts)} targets met")
+    if not all(verdicts):
+        sys.exit(1)
 
 
 if __name__ == "__main__":

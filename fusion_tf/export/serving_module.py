@@ -31,9 +31,10 @@ class ServingLimits:
     """What one request may cost the server, whatever its bytes declare.
 
     Args:
-        max_decoded_pixels: int. Pixels one image may hold decoded: a JPEG over it is decoded at
-            1/2, 1/4 or 1/8 scale, another format refused. Defaults to 16,000,000 (a 16-bit
-            RGBA PNG of that size takes 128 MB decoded).
+        max_decoded_pixels: int. Pixels one image may hold decoded: a sequential JPEG over it
+            is decoded at 1/2, 1/4 or 1/8 scale; a progressive JPEG (whose full-size
+            coefficients libjpeg keeps at any scale) or another format is refused. Defaults to
+            16,000,000 (a 16-bit RGBA PNG of that size takes 128 MB decoded).
         max_request_pixels: int. Decoded pixels of all the images of one request: images past
             it, in request order, are refused. Defaults to 200,000,000.
         parallel_images: int. Images decoded at once. Defaults to 4.

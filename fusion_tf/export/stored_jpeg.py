@@ -11,7 +11,9 @@ orientations, PNG alpha and 16-bit PNG):
   More than `max_pixels` (the build's decompression-bomb limit) fails, like the builder. The
   served graph also bounds what one image may hold decoded, `max_decoded_pixels`: a JPEG over
   it is decoded at 1/2, 1/4 or 1/8 scale by libjpeg (which averages its 8 x 8 blocks, close to
-  the area resize that follows), any other format fails. A JPEG too short to hold the blocks
+  the area resize that follows), any other format fails, and so does a progressive JPEG or one
+  with its components in separate scans (libjpeg keeps their full-size coefficients whatever
+  the scale). A JPEG too short to hold the blocks
   its header declares (at least one bit each) fails too, instead of being filled with grey.
 * JPEG: decoded with libjpeg's accurate integer IDCT (OpenCV's; `tf.io.decode_jpeg`'s default
   is the fast one), then turned upright by its EXIF orientation, which OpenCV applies.
@@ -43,6 +45,7 @@ from fusion_tf.image_formats import (
     JPEG_SIGNATURE,
     PNG_SIGNATURE,
     WEBP_SIGNATURE,
+    jpeg_long_enough,
 )
 
 # EXIF sits in an APP1 segment right after the start of the image; segments hold at most 64 KiB,
@@ -126,6 +129,44 @@ def _exif_tiff_start(header: _Header) -> tf.Tensor:
     return tiff
 
 
+def _jpeg_streams(header: _Header) -> tf.Tensor:
+    """Whether libjpeg decodes this JPEG a row of blocks at a time, so that a smaller scale also
+    takes less memory: a sequential frame (SOF0, SOF1, SOF9) whose first scan holds all its
+    components.
+
+    A progressive JPEG, or one whose components come in separate scans, keeps every DCT
+    coefficient of the full-size image (2 bytes each) whatever the scale: a 0.9 MB progressive
+    JPEG of 10000 x 10000 took 307 MB decoded at 1/4. So does, for safety, a JPEG whose
+    segments the walk cannot follow to its first scan.
+    """
+    sequential = tf.constant(_JPEG_SEQUENTIAL_FRAMES, tf.int64)
+    frames = tf.constant(_JPEG_FRAME_MARKERS, tf.int64)
+
+    def walk(position, components, streams, step):
+        marker = header.byte(position + 1)
+        is_marker = header.byte(position) == 0xFF
+        is_frame = is_marker & tf.reduce_any(marker == frames)
+        # Components of a sequential frame (the byte after precision, height and width); 0 else.
+        components = tf.where(
+            is_frame,
+            tf.where(tf.reduce_any(marker == sequential), header.byte(position + 9), 0),
+            components,
+        )
+        is_scan = is_marker & (marker == 0xDA)
+        streams = is_scan & (components > 0) & (header.byte(position + 4) == components)
+        length = header.unsigned(position + 2, 2, tf.constant(False))
+        stop = ~is_marker | is_scan | (marker == 0xD9) | (position + 4 > header.length)
+        position = tf.where(stop, tf.constant(-1, tf.int64), position + 2 + length)
+        return position, components, streams, step + 1
+
+    _, _, streams, _ = tf.while_loop(
+        lambda position, components, streams, step: (position >= 0) & (step < _MAX_SEGMENTS),
+        walk,
+        (tf.constant(2, tf.int64), tf.constant(0, tf.int64), tf.constant(False), tf.constant(0)),
+    )
+    return streams
+
+
 def exif_orientation(encoded: tf.Tensor) -> tf.Tensor:
     """The EXIF orientation (1 to 8) of JPEG bytes; 1 (upright) when absent or unreadable."""
     header = _Header(encoded)
@@ -166,6 +207,9 @@ def apply_orientation(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
 
 _JPEG, _PNG, _GIF, _BMP, _WEBP = range(5)
 _JPEG_RATIOS = (1, 2, 4, 8)  # the scales libjpeg decodes at directly, from its DCT coefficients
+# Start-of-frame markers (C4 DHT, C8 JPG and CC DAC share the range); the sequential ones.
+_JPEG_FRAME_MARKERS = tuple(sorted(set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}))
+_JPEG_SEQUENTIAL_FRAMES = (0xC0, 0xC1, 0xC9)
 _BLOCK_ROWS = 256  # rows widened at once where a decoded image needs more than 8 bits a sample
 
 
@@ -253,13 +297,16 @@ def _at(position: int) -> tf.Tensor:
     return tf.constant(position, tf.int64)
 
 
-def _jpeg_ratio(height: tf.Tensor, width: tf.Tensor, max_decoded_pixels: int) -> tf.Tensor:
-    """The smallest of 1, 2, 4, 8 at which the decoded JPEG holds at most max_decoded_pixels; 8 if none."""
+def _jpeg_ratio(
+    encoded: tf.Tensor, height: tf.Tensor, width: tf.Tensor, max_decoded_pixels: int
+) -> tf.Tensor:
+    """The smallest of 1, 2, 4, 8 at which the decoded JPEG holds at most max_decoded_pixels; 8 if
+    none; 1 for a JPEG whose memory a smaller scale does not reduce (_jpeg_streams)."""
     ratio = tf.constant(_JPEG_RATIOS[-1], tf.int64)
     for candidate in reversed(_JPEG_RATIOS[:-1]):
         scaled = -(-height // candidate) * -(-width // candidate)
         ratio = tf.where(scaled <= max_decoded_pixels, tf.constant(candidate, tf.int64), ratio)
-    return ratio
+    return tf.where(_jpeg_streams(_Header(encoded)), ratio, tf.constant(1, tf.int64))
 
 
 def decoded_pixels(
@@ -272,7 +319,7 @@ def decoded_pixels(
     height, width = _declared_size(encoded, kind)
     is_jpeg = tf.equal(kind, _JPEG)
     ratio = tf.where(
-        is_jpeg, _jpeg_ratio(height, width, max_decoded_pixels), tf.constant(1, tf.int64)
+        is_jpeg, _jpeg_ratio(encoded, height, width, max_decoded_pixels), tf.constant(1, tf.int64)
     )
     pixels = -(-height // ratio) * -(-width // ratio)
     usable = (kind >= 0) & (height * width <= settings.max_pixels) & (pixels <= max_decoded_pixels)
@@ -288,14 +335,11 @@ def _check_size(height: tf.Tensor, width: tf.Tensor, limit: int, name: str) -> t
 
 
 def _decode_jpeg(encoded: tf.Tensor, height, width, max_decoded_pixels: int) -> tf.Tensor:
-    # One bit a luma block is the least any Huffman-coded JPEG spends (each block's DC code): far
-    # fewer bytes means data is missing, which libjpeg would fill with grey and only warn.
-    blocks = -(-height // 8) * -(-width // 8)
     enough_data = tf.debugging.Assert(
-        8 * tf.cast(tf.strings.length(encoded), tf.int64) >= blocks,
+        jpeg_long_enough(tf.cast(tf.strings.length(encoded), tf.int64), height, width),
         ["the JPEG is too short for the size its header declares:", height, width],
     )
-    ratio = _jpeg_ratio(height, width, max_decoded_pixels)
+    ratio = _jpeg_ratio(encoded, height, width, max_decoded_pixels)
     fits = _check_size(
         -(-height // ratio), -(-width // ratio), max_decoded_pixels, "max_decoded_pixels"
     )
@@ -362,7 +406,10 @@ def _gif_first_frame(encoded: tf.Tensor) -> tf.Tensor:
     """The GIF cut after its first image, with a trailer: decode_gif decodes every frame it holds.
 
     Walks the blocks (extensions and their sub-blocks, then the first image descriptor, its
-    colour table and its data sub-blocks); -1 when the bytes end first.
+    colour table and its data sub-blocks); -1 when the bytes end first. The first image must lie
+    on the logical screen, whose size was checked: decode_gif decodes the image at its own width
+    x height (up to 65535 x 65535), so a 190 KB GIF with a 16 x 16 screen and a 16000 x 16000
+    image took 1 GB before the check after decoding refused it.
     """
     data = tf.io.decode_raw(encoded, tf.uint8)
     length = tf.shape(data, out_type=tf.int64)[0]
@@ -380,8 +427,11 @@ def _gif_first_frame(encoded: tf.Tensor) -> tf.Tensor:
             tf.constant(0, tf.int64),
         )
 
+    def word(position):  # little-endian 16 bits
+        return byte(position) + 256 * byte(position + 1)
+
     # mode 0: at a block; 1: in an extension's sub-blocks; 2: in the first image's sub-blocks.
-    def step(position, mode, end):
+    def step(position, mode, end, on_screen):
         value = byte(position)
         at_block = tf.equal(mode, 0)
         extension = at_block & tf.equal(value, 0x21)
@@ -400,16 +450,23 @@ def _gif_first_frame(encoded: tf.Tensor) -> tf.Tensor:
         finished = terminator & tf.equal(mode, 2)
         failed = (value < 0) | (at_block & ~extension & ~image)
         new_end = tf.where(finished, position + 1, tf.where(failed, tf.constant(-1, tf.int64), end))
-        return new_position, new_mode, new_end
+        # The descriptor: left, top, width, height after the separator byte.
+        fits = (word(position + 1) + word(position + 5) <= word(_at(6))) & (
+            word(position + 3) + word(position + 7) <= word(_at(8))
+        )
+        return new_position, new_mode, new_end, tf.where(image, fits, on_screen)
 
     start = 13 + table_size(byte(_at(10)))
-    _, _, end = tf.while_loop(
-        lambda position, mode, end: tf.equal(end, 0),
+    _, _, end, on_screen = tf.while_loop(
+        lambda position, mode, end, on_screen: tf.equal(end, 0),
         step,
-        (start, tf.constant(0), tf.constant(0, tf.int64)),
+        (start, tf.constant(0), tf.constant(0, tf.int64), tf.constant(True)),
     )
     complete = tf.debugging.Assert(end > 0, ["the GIF ends before its first image does"])
-    with tf.control_dependencies([complete]):
+    inside = tf.debugging.Assert(
+        on_screen, ["the GIF's first image is larger than its logical screen"]
+    )
+    with tf.control_dependencies([complete, inside]):
         first = tf.strings.substr(encoded, tf.constant(0, tf.int64), end) + b"\x3b"
     return tf.io.decode_gif(first)[0]
 
@@ -436,8 +493,8 @@ def decode_like_opencv(
     """The builder's decoded photo: (h, w, 3) uint8 RGB, upright, alpha composited onto white.
 
     The size the header declares is checked before decoding: more than `max_pixels` (the build's
-    limit) is refused; a JPEG over `max_decoded_pixels` is decoded at 1/2, 1/4 or 1/8 scale,
-    another format refused. Only the first frame of a GIF is decoded.
+    limit) is refused; a sequential JPEG over `max_decoded_pixels` is decoded at 1/2, 1/4 or 1/8
+    scale, a progressive one or another format refused. Only the first frame of a GIF is decoded.
     """
     kind = _kind(encoded)
     height, width = _declared_size(encoded, kind)

@@ -1,6 +1,7 @@
 """Image conversion: every kind of photo becomes a 256 px RGB JPEG, and bad files give a clear reason."""
 
 import io
+import struct
 
 import cv2
 import numpy as np
@@ -101,6 +102,19 @@ def test_truncated_files_are_named_as_such():
         to_jpeg(jpeg[: len(jpeg) // 2], SIZE, 95, LIMIT)
     with pytest.raises(ImageError, match="truncated PNG"):
         to_jpeg(png[:-12], SIZE, 95, LIMIT)  # everything but the IEND chunk
+
+
+def test_short_jpeg_declaring_a_huge_size_is_refused_undecoded(monkeypatch):
+    # A complete 16 x 16 JPEG (end marker kept) whose frame header says 10000 x 10000: within
+    # max_pixels, but OpenCV would allocate 300 MB and return grey where the data is missing.
+    jpeg = cv2.imencode(".jpg", uniform(16, 16, 3, 90))[1].tobytes()
+    frame = jpeg.index(b"\xff\xc0")
+    bomb = jpeg[: frame + 5] + struct.pack(">HH", 10000, 10000) + jpeg[frame + 9 :]
+    flat = cv2.imencode(".jpg", uniform(1000, 1000, 3, 90))[1].tobytes()
+    assert to_jpeg(flat, SIZE, 95, LIMIT)  # the flattest real JPEG has bytes enough
+    monkeypatch.setattr(cv2, "imdecode", lambda *_: pytest.fail("decoded a short JPEG"))
+    with pytest.raises(ImageError, match="truncated JPEG: .* cannot hold the 10000 x 10000"):
+        to_jpeg(bomb, SIZE, 95, max_pixels=100_000_000)
 
 
 def test_missing_and_unreadable_files(tmp_path):

@@ -87,6 +87,33 @@ def test_only_the_first_gif_frame_is_decoded():
 
 
 @pytest.mark.slow
+def test_gif_image_larger_than_its_screen_is_refused_undecoded():
+    # decode_gif decodes the image at its own size, which only the check after decoding refused:
+    # a 16 x 16 screen with a 16000 x 16000 image (190 KB) took 1 GB. Here 64 x 64 on 16 x 16,
+    # refused by the walk to the first frame's end, before decoding.
+    gif = bytearray(_animated_gif(1, 64, 64))
+    gif[6:10] = struct.pack("<HH", 16, 16)
+    decode = tf.function(lambda data: decode_like_opencv(data, 10**8, 10**6))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="larger than its logical screen"):
+        decode(tf.constant(bytes(gif)))
+    assert decode(tf.constant(_animated_gif(1, 64, 64))).shape == (64, 64, 3)
+
+
+@pytest.mark.slow
+def test_progressive_jpeg_over_the_decode_limit_is_refused_not_scaled():
+    # libjpeg keeps a progressive JPEG's full-size coefficients at any scale: a 0.9 MB one of
+    # 10000 x 10000 took 307 MB at 1/4. 40 x 40 = 1,600 pixels against a limit of 1,000.
+    photo = cv2.resize(np.random.default_rng(2).integers(0, 256, (4, 4, 3), np.uint8), (40, 40))
+    sequential = cv2.imencode(".jpg", photo)[1].tobytes()
+    progressive = cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_PROGRESSIVE, 1])[1].tobytes()
+    decode = tf.function(lambda data: decode_like_opencv(data, 10**8, 1000))
+    assert decode(tf.constant(sequential)).shape == (20, 20, 3)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="max_decoded_pixels=1000"):
+        decode(tf.constant(progressive))
+    assert decode_like_opencv(tf.constant(progressive), 10**8, 1600).shape == (40, 40, 3)
+
+
+@pytest.mark.slow
 def test_captions_in_chunks_match_one_at_a_time(tight_module):
     captions = [f"a dog runs on the {WORDS[i % len(WORDS)]} " * (i % 3 + 1) for i in range(11)]
     together = tight_module.embed_text(tf.constant(captions))
