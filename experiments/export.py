@@ -1,4 +1,4 @@
-"""Exports a run as a SavedModel: the same command as fusion-export, fusion_tf/cli/export.py."""
+"""Exports a run as a SavedModel or LiteRT files: the same command as fusion-export, fusion_tf/cli/export.py."""
 
 from fusion_tf.cli.export import run
 

@@ -1,5 +1,6 @@
 """fusion-export (fusion_tf/cli/export.py) and export_run on a tiny trained run: output, replacing, refusing."""
 
+import json
 import pathlib
 import subprocess
 import sys
@@ -7,6 +8,7 @@ import sys
 import pytest
 
 from fusion_tf.export import EXPORT_INFO_FILE, read_export_info
+from fusion_tf.export.tflite import TFLITE_INFO_FILE
 from fusion_tf.orchestration.export_run import export_run
 
 pytestmark = pytest.mark.slow
@@ -58,3 +60,21 @@ def test_a_folder_that_is_not_an_export_is_left_alone(tiny_run, tmp_path):
 def test_unknown_checkpoint_is_refused(tiny_run, tmp_path):
     with pytest.raises(ValueError, match="'final'"):
         export_run(tiny_run, tmp_path / "export", which="final")
+
+
+def test_script_writes_the_litert_files_and_says_what_each_needs(tiny_run, tmp_path):
+    export_dir = tmp_path / "lite"
+
+    completed = _run_script(
+        f"--model_dir={tiny_run}", f"--export_dir={export_dir}", "--format=tflite"
+    )
+
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    lines = completed.stdout.splitlines()
+    for stem in ("photo_embedder", "caption_image_embedder", "caption_embedder"):
+        for name in (stem, f"{stem}_int8"):
+            assert (export_dir / f"{name}.tflite").stat().st_size > 0
+            (line,) = [line for line in lines if line.strip().startswith(f"{name}.tflite")]
+            assert ("needs the Select TF ops" in line) == (stem == "caption_embedder"), line
+    info = json.loads((export_dir / TFLITE_INFO_FILE).read_text())
+    assert info["image_size"] == 75 and info["standardization"] == "fixed"
