@@ -27,7 +27,6 @@ from fusion_tf.losses.objective import Objective
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.fused_adam import FusedAdam
 from fusion_tf.training.learning_rate import learning_rate_schedule
 from fusion_tf.training.precision import dtype_policy
 from fusion_tf.training.progress import Progress
@@ -158,7 +157,7 @@ class Trainer:
                 self.total_steps,
                 warmup_steps=round(config.warmup_epochs * self.steps_per_epoch),
             )
-            optimizer = FusedAdam(self.learning_rate)
+            optimizer = keras.optimizers.Adam(self.learning_rate)
             if config.mixed_precision == "float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             self.optimizer = optimizer
