@@ -19,6 +19,7 @@ The steps, each safe to interrupt:
 import collections
 import concurrent.futures
 import dataclasses
+import errno
 import json
 import logging
 import multiprocessing
@@ -28,6 +29,7 @@ import pathlib
 import sys
 import tempfile
 
+import tensorflow as tf
 import tqdm
 
 from fusion_tf.data.manifest import DataDirectoryError, read_manifest
@@ -377,7 +379,24 @@ def build(config: BuildConfig) -> dict:
                     "but no record of the build that wrote them; pass --overwrite to delete them"
                 )
             state.start(config.output_settings())
-        return _build(config, state)
+        try:
+            return _build(config, state)
+        except (OSError, tf.errors.ResourceExhaustedError) as error:
+            if not _is_disk_full(error):
+                raise
+            raise BuildError(
+                f"no space left on the device of --output_dir={output_dir} ({error}); the build "
+                "stopped partial, with no manifest.json: free space and run the same command to "
+                "resume it"
+            ) from error
+
+
+def _is_disk_full(error: Exception) -> bool:
+    """ENOSPC or EDQUOT, raised by Python's file calls or by TensorFlow's record writer."""
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    # TensorFlow maps the writer's ENOSPC to ResourceExhaustedError, with strerror in the message.
+    return os.strerror(errno.ENOSPC) in str(error) or os.strerror(errno.EDQUOT) in str(error)
 
 
 def _build(config: BuildConfig, state: BuildState) -> dict:
