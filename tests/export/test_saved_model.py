@@ -251,7 +251,19 @@ def test_recall_at_k_is_identical(served, restored_model, sample_encoder, sample
         _reference_captions(restored_model, sample_encoder, sample_photos.captions),
         sample_photos.caption_to_image,
     )
-    assert served_recall == in_memory_recall
+    # The served graph and the in-memory model agree to TOLERANCE, not bit for bit, and the tiny
+    # test model's scores near-tie: Recall@K, rsum and median ranks must be identical, a mean rank
+    # may move by one place of one query (1/40 of a rank image to text, 1/200 text to image).
+    for key, value in in_memory_recall.items():
+        if key.endswith("_meanr"):
+            queries = (
+                len(sample_photos.encoded)
+                if key.startswith("i2t")
+                else len(sample_photos.caption_to_image)
+            )
+            assert abs(served_recall[key] - value) <= 1 / queries + 1e-9, key
+        else:
+            assert served_recall[key] == value, key
 
 
 def test_unusable_image_bytes_are_flagged_and_do_not_break_the_batch(
