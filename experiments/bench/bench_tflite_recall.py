@@ -19,6 +19,7 @@ import tensorflow as tf
 from absl import app, flags
 
 from experiments.bench import machine
+from experiments.bench.bench_tflite import min_cosine
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline, schema
 from fusion_tf.evaluation.embeddings import embed_split_with_saved_model
@@ -44,12 +45,6 @@ def run_lite(path: pathlib.Path, name: str, rows: np.ndarray) -> np.ndarray:
         runner(**{name: rows[i : i + BATCH]})["embeddings"] for i in range(0, len(rows), BATCH)
     ]
     return np.concatenate(chunks)
-
-
-def cosines(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    return np.sum(first * second, axis=1) / (
-        np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
-    )
 
 
 def main(argv: list[str]) -> None:
@@ -101,7 +96,7 @@ def main(argv: list[str]) -> None:
         print(
             f"| {label} | {recall} | {metrics['rsum']:.1f} "
             f"| {np.abs(scores - reference_scores).max():.2e} "
-            f"| {cosines(photos, saved['photos']).min():.7f} / {cosines(captions, saved['captions']).min():.7f} |"
+            f"| {min_cosine(photos, saved['photos']):.7f} / {min_cosine(captions, saved['captions']):.7f} |"
         )
 
 
