@@ -164,6 +164,18 @@ def train_command():
     return command
 
 
+@pytest.fixture
+def build_command():
+    """build_command(*flags): `python -m tfrecords_builder` of this checkout and its environment,
+    for tests that run the builder as a user's shell would (exit status, stderr, resuming)."""
+
+    def command(*flags: str) -> tuple[list[str], dict[str, str]]:
+        arguments = [sys.executable, "-m", "tfrecords_builder", *flags]
+        return arguments, {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+
+    return command
+
+
 @pytest.fixture(scope="session")
 def tiny_shards(tmp_path_factory):
     """Shards of 8 training and 4 validation squares, for the training tests."""

@@ -4,7 +4,6 @@ import json
 import os
 import pathlib
 import subprocess
-import sys
 
 import cv2
 import numpy as np
@@ -137,19 +136,9 @@ def read_only_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_unwritable_output_dir_fails_with_one_line_naming_it(read_only_folder):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tfrecords_builder",
-            "--dataset=shapes",
-            f"--output_dir={read_only_folder}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def test_unwritable_output_dir_fails_with_one_line_naming_it(read_only_folder, build_command):
+    arguments, environment = build_command("--dataset=shapes", f"--output_dir={read_only_folder}")
+    result = subprocess.run(arguments, capture_output=True, text=True, timeout=300, env=environment)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     [line] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]

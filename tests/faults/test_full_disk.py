@@ -2,17 +2,12 @@
 
 import os
 import subprocess
-import sys
 
 import pytest
 
 from tfrecords_builder.manifest import missing_files
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = [
-    sys.executable,
-    "-m",
-    "tfrecords_builder",
+SHAPES = [
     "--dataset=shapes",
     "--shapes_num_train=300",
     "--shapes_num_val=20",
@@ -32,21 +27,17 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(folder)], check=True)
 
 
-def _build(output_dir):
-    return subprocess.run(
-        BUILD + [f"--output_dir={output_dir}"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "PYTHONPATH": PROJECT_ROOT},
-    )
+def _build(build_command, output_dir):
+    arguments, environment = build_command(*SHAPES, f"--output_dir={output_dir}")
+    return subprocess.run(arguments, capture_output=True, text=True, timeout=600, env=environment)
 
 
 @pytest.mark.slow
-def test_a_full_disk_stops_the_build_in_one_line_and_the_same_command_resumes(small_disk):
+def test_a_full_disk_stops_the_build_in_one_line_and_the_same_command_resumes(
+    small_disk, build_command
+):
     output_dir = small_disk / "shards"
-    full = _build(output_dir)
+    full = _build(build_command, output_dir)
     assert full.returncode == 1, full.stderr[-2000:]
     assert "Traceback" not in full.stderr
     [line] = [line for line in full.stderr.splitlines() if line.startswith("error: ")]
@@ -55,7 +46,7 @@ def test_a_full_disk_stops_the_build_in_one_line_and_the_same_command_resumes(sm
     assert not (output_dir / "manifest.json").exists()  # nothing looks complete
 
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
-    resumed = _build(output_dir)
+    resumed = _build(build_command, output_dir)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming the partial build" in resumed.stderr
     assert missing_files(output_dir) == []  # every shard there, with the manifest's checksum
