@@ -35,6 +35,7 @@ the serving signature catches per image.
 """
 
 import dataclasses
+import typing
 
 import tensorflow as tf
 
@@ -105,46 +106,31 @@ class _Header:
         return tf.where(little_endian, little, big)
 
 
-def _exif_tiff_start(header: _Header) -> tf.Tensor:
-    """Offset of the TIFF block in the first APP1 "Exif" segment, or -1."""
-    exif = tf.constant(list(b"Exif\x00\x00"), tf.int64)
+class _JpegSegments(typing.NamedTuple):
+    """What one walk over a JPEG's segments, up to its first scan, finds."""
 
-    def walk(position, tiff, step):
+    exif_tiff_start: tf.Tensor  # offset of the TIFF block in the first APP1 "Exif" segment, or -1
+    # Whether libjpeg decodes it a row of blocks at a time, so that a smaller scale also takes
+    # less memory: a sequential frame (SOF0, SOF1, SOF9) whose first scan holds all its
+    # components. A progressive JPEG, or one whose components come in separate scans, keeps
+    # every DCT coefficient of the full-size image (2 bytes each) whatever the scale: a 0.9 MB
+    # progressive JPEG of 10000 x 10000 took 307 MB decoded at 1/4. So does, for safety, a JPEG
+    # whose segments the walk cannot follow to its first scan.
+    streams_by_rows: tf.Tensor
+
+
+def _jpeg_segments(header: _Header) -> _JpegSegments:
+    """Walks the marker segments from the start of image to the first scan (SOS) in one loop."""
+    exif = tf.constant(list(b"Exif\x00\x00"), tf.int64)
+    sequential = tf.constant(_JPEG_SEQUENTIAL_FRAMES, tf.int64)
+    frames = tf.constant(_JPEG_FRAME_MARKERS, tf.int64)
+
+    def walk(position, tiff, components, streams, step):
         marker = header.byte(position + 1)
         is_marker = header.byte(position) == 0xFF
         signature = header.byte(position + 4 + tf.range(6, dtype=tf.int64))
         is_exif = is_marker & (marker == 0xE1) & tf.reduce_all(signature == exif)
-        length = header.unsigned(position + 2, 2, tf.constant(False))
-        # Image data starts at SOS (0xDA): no metadata segment follows it.
-        stop = ~is_marker | (marker == 0xDA) | (marker == 0xD9) | (position + 4 > header.length)
-        tiff = tf.where(is_exif, position + 10, tiff)
-        position = tf.where(stop | is_exif, tf.constant(-1, tf.int64), position + 2 + length)
-        return position, tiff, step + 1
-
-    _, tiff, _ = tf.while_loop(
-        lambda position, tiff, step: (position >= 0) & (step < _MAX_SEGMENTS),
-        walk,
-        (tf.constant(2, tf.int64), tf.constant(-1, tf.int64), tf.constant(0)),
-    )
-    return tiff
-
-
-def _jpeg_streams(header: _Header) -> tf.Tensor:
-    """Whether libjpeg decodes this JPEG a row of blocks at a time, so that a smaller scale also
-    takes less memory: a sequential frame (SOF0, SOF1, SOF9) whose first scan holds all its
-    components.
-
-    A progressive JPEG, or one whose components come in separate scans, keeps every DCT
-    coefficient of the full-size image (2 bytes each) whatever the scale: a 0.9 MB progressive
-    JPEG of 10000 x 10000 took 307 MB decoded at 1/4. So does, for safety, a JPEG whose
-    segments the walk cannot follow to its first scan.
-    """
-    sequential = tf.constant(_JPEG_SEQUENTIAL_FRAMES, tf.int64)
-    frames = tf.constant(_JPEG_FRAME_MARKERS, tf.int64)
-
-    def walk(position, components, streams, step):
-        marker = header.byte(position + 1)
-        is_marker = header.byte(position) == 0xFF
+        tiff = tf.where(is_exif & (tiff < 0), position + 10, tiff)
         is_frame = is_marker & tf.reduce_any(marker == frames)
         # Components of a sequential frame (the byte after precision, height and width); 0 else.
         components = tf.where(
@@ -152,25 +138,35 @@ def _jpeg_streams(header: _Header) -> tf.Tensor:
             tf.where(tf.reduce_any(marker == sequential), header.byte(position + 9), 0),
             components,
         )
+        # Image data starts at SOS (0xDA): no metadata segment follows it.
         is_scan = is_marker & (marker == 0xDA)
         streams = is_scan & (components > 0) & (header.byte(position + 4) == components)
         length = header.unsigned(position + 2, 2, tf.constant(False))
         stop = ~is_marker | is_scan | (marker == 0xD9) | (position + 4 > header.length)
         position = tf.where(stop, tf.constant(-1, tf.int64), position + 2 + length)
-        return position, components, streams, step + 1
+        return position, tiff, components, streams, step + 1
 
-    _, _, streams, _ = tf.while_loop(
-        lambda position, components, streams, step: (position >= 0) & (step < _MAX_SEGMENTS),
+    _, tiff, _, streams, _ = tf.while_loop(
+        lambda position, tiff, components, streams, step: (position >= 0) & (step < _MAX_SEGMENTS),
         walk,
-        (tf.constant(2, tf.int64), tf.constant(0, tf.int64), tf.constant(False), tf.constant(0)),
+        (
+            tf.constant(2, tf.int64),
+            tf.constant(-1, tf.int64),
+            tf.constant(0, tf.int64),
+            tf.constant(False),
+            tf.constant(0),
+        ),
     )
-    return streams
+    return _JpegSegments(tiff, streams)
 
 
 def exif_orientation(encoded: tf.Tensor) -> tf.Tensor:
     """The EXIF orientation (1 to 8) of JPEG bytes; 1 (upright) when absent or unreadable."""
     header = _Header(encoded)
-    tiff = _exif_tiff_start(header)
+    return _orientation(header, _jpeg_segments(header).exif_tiff_start)
+
+
+def _orientation(header: _Header, tiff: tf.Tensor) -> tf.Tensor:
     little_endian = header.byte(tiff) == 0x49  # "II"; "MM" is big-endian
     directory = tiff + header.unsigned(tiff + 4, 4, little_endian)
     entries = tf.minimum(header.unsigned(directory, 2, little_endian), _MAX_IFD_ENTRIES)
@@ -298,15 +294,15 @@ def _at(position: int) -> tf.Tensor:
 
 
 def _jpeg_ratio(
-    encoded: tf.Tensor, height: tf.Tensor, width: tf.Tensor, max_decoded_pixels: int
+    segments: _JpegSegments, height: tf.Tensor, width: tf.Tensor, max_decoded_pixels: int
 ) -> tf.Tensor:
     """The smallest of 1, 2, 4, 8 at which the decoded JPEG holds at most max_decoded_pixels; 8 if
-    none; 1 for a JPEG whose memory a smaller scale does not reduce (_jpeg_streams)."""
+    none; 1 for a JPEG whose memory a smaller scale does not reduce (streams_by_rows false)."""
     ratio = tf.constant(_JPEG_RATIOS[-1], tf.int64)
     for candidate in reversed(_JPEG_RATIOS[:-1]):
         scaled = -(-height // candidate) * -(-width // candidate)
         ratio = tf.where(scaled <= max_decoded_pixels, tf.constant(candidate, tf.int64), ratio)
-    return tf.where(_jpeg_streams(_Header(encoded)), ratio, tf.constant(1, tf.int64))
+    return tf.where(segments.streams_by_rows, ratio, tf.constant(1, tf.int64))
 
 
 def decoded_pixels(
@@ -319,7 +315,9 @@ def decoded_pixels(
     height, width = _declared_size(encoded, kind)
     is_jpeg = tf.equal(kind, _JPEG)
     ratio = tf.where(
-        is_jpeg, _jpeg_ratio(encoded, height, width, max_decoded_pixels), tf.constant(1, tf.int64)
+        is_jpeg,
+        _jpeg_ratio(_jpeg_segments(_Header(encoded)), height, width, max_decoded_pixels),
+        tf.constant(1, tf.int64),
     )
     pixels = -(-height // ratio) * -(-width // ratio)
     usable = (kind >= 0) & (height * width <= settings.max_pixels) & (pixels <= max_decoded_pixels)
@@ -339,7 +337,9 @@ def _decode_jpeg(encoded: tf.Tensor, height, width, max_decoded_pixels: int) -> 
         jpeg_long_enough(tf.cast(tf.strings.length(encoded), tf.int64), height, width),
         ["the JPEG is too short for the size its header declares:", height, width],
     )
-    ratio = _jpeg_ratio(encoded, height, width, max_decoded_pixels)
+    header = _Header(encoded)
+    segments = _jpeg_segments(header)  # one walk serves the scale and the orientation
+    ratio = _jpeg_ratio(segments, height, width, max_decoded_pixels)
     fits = _check_size(
         -(-height // ratio), -(-width // ratio), max_decoded_pixels, "max_decoded_pixels"
     )
@@ -354,7 +354,7 @@ def _decode_jpeg(encoded: tf.Tensor, height, width, max_decoded_pixels: int) -> 
             tf.add_n([tf.cast(ratio > scale, tf.int32) for scale in _JPEG_RATIOS[:-1]]),
             [decoder(scale) for scale in _JPEG_RATIOS],
         )
-    return apply_orientation(image, exif_orientation(encoded))
+    return apply_orientation(image, _orientation(header, segments.exif_tiff_start))
 
 
 def _by_row_blocks(image: tf.Tensor, convert) -> tf.Tensor:
