@@ -33,19 +33,17 @@ def naive_encode(encoder, captions):
 
     layout, vectors = encoder.layout, encoder.vectors
     index = {word: i for i, word in enumerate(vectors.words)}
-    span = vectors.maximum - vectors.minimum
-    # The same arithmetic as WordVectors.quantized: dividing by span first lands some components
-    # on the other side of a .5 tie (116.5 against 116.50001).
-    scale = np.where(span > 0, 255.0 / np.where(span > 0, span, 1.0), 0.0)
     images = np.zeros((len(captions), layout.canvas_size, layout.canvas_size, 3), np.uint8)
     for n, caption in enumerate(captions):
         slot = 0
         for word in tokenize(caption):
             if word not in index or slot >= layout.capacity:
                 continue
-            levels = np.rint((vectors.vectors[index[word]] - vectors.minimum) * scale)
+            # The encoder's own quantisation, one word at a time (arithmetic of its own once put
+            # 4 of 4375 captions' components on the other side of a .5 tie).
+            levels = vectors.quantize(vectors.vectors[index[word]])
             superpixels = np.zeros((layout.superpixel_rows * layout.superpixels_per_row, 3))
-            superpixels[: layout.superpixels] = np.clip(levels, 0, 255).reshape(-1, 3)
+            superpixels[: layout.superpixels] = levels.reshape(-1, 3)
             grid = superpixels.reshape(layout.superpixel_rows, layout.superpixels_per_row, 3)
             tile = grid.repeat(layout.superpixel_size, 0).repeat(layout.superpixel_size, 1)
             top = (slot // layout.columns) * layout.cell_height

@@ -84,11 +84,15 @@ class WordVectors:
         return len(self.words)
 
     def quantized(self) -> np.ndarray:
-        """Maps each component to 0..255 by its dimension's minimum and maximum: (words, dim) uint8."""
+        """Every word's vector as levels 0..255 (`quantize`): (words, dim) uint8."""
+        return self.quantize(self.vectors)
+
+    def quantize(self, rows: np.ndarray) -> np.ndarray:
+        """Maps each component to 0..255 by its dimension's minimum and maximum: (..., dim) uint8."""
         span = self.maximum - self.minimum
         # A constant dimension carries no information; it maps to 0 rather than dividing by zero.
         scale = np.where(span > 0, 255.0 / np.where(span > 0, span, 1.0), 0.0)
-        levels = np.rint((self.vectors - self.minimum) * scale)
+        levels = np.rint((rows - self.minimum) * scale)
         return np.clip(levels, 0, 255).astype(np.uint8)
 
     def save(self, directory: str | os.PathLike) -> None:
