@@ -1,6 +1,7 @@
 """Builder test fixtures: tiny custom data sets made on the fly, and a reader of built shards."""
 
 import json
+import os
 import pathlib
 
 import cv2
@@ -113,3 +114,22 @@ def read_skipped():
         return [json.loads(line) for line in text.splitlines()]
 
     return read
+
+
+@pytest.fixture
+def hold_files(tmp_path):
+    """hold_files(paths) -> kept: hard-links each file under tmp_path, and kept() then says, per
+    file, whether the path still names that same file or was rewritten. The links keep the old
+    inodes in use: a filesystem may hand a rewritten file the number of the one it replaced once
+    that is gone, so comparing st_ino alone can miss a rewrite."""
+    folders = iter(tmp_path / f"held-{number}" for number in range(1_000))
+
+    def hold(paths: list[pathlib.Path]):
+        folder = next(folders)
+        folder.mkdir()
+        links = [folder / f"{number}-{path.name}" for number, path in enumerate(paths)]
+        for path, link in zip(paths, links, strict=True):
+            os.link(path, link)
+        return lambda: [path.samefile(link) for path, link in zip(paths, links, strict=True)]
+
+    return hold

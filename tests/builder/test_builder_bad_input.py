@@ -152,7 +152,7 @@ def test_karpathy_repeated_entry_is_listed(tmp_path, tiny_data, read_skipped):
 
 
 def test_too_many_skipped_images_fail_the_build_naming_split_counts_and_list(
-    tmp_path, tiny_data, read_skipped
+    tmp_path, tiny_data, read_skipped, hold_files
 ):
     raw = tiny_data.dataset(counts={"train": 6}, rows=[("missing.jpg", "a red cat", "train")])
     output_dir = tmp_path / "out"
@@ -171,12 +171,12 @@ def test_too_many_skipped_images_fail_the_build_naming_split_counts_and_list(
 
     # Accepting more skips finishes the build and keeps the shard already written.
     [shard] = output_dir.glob("train-*.tfrecord")
-    inode = shard.stat().st_ino
+    kept = hold_files([shard])
     manifest = tfrecords_builder.build(
         BuildConfig("custom", str(output_dir), str(raw), max_skipped_fraction=0.2, num_workers=1)
     )
     assert manifest["splits"]["train"]["images"] == 6
-    assert shard.stat().st_ino == inode
+    assert kept() == [True]
 
 
 def test_malformed_lines_beyond_the_fraction_fail_before_any_image_is_read(tmp_path, tiny_data):
