@@ -31,12 +31,12 @@ setup(
         "scipy>=1.10",
         "matplotlib>=3.7",
         "tqdm>=4.60",
-        "starlette>=0.40",
+        "starlette>=1.2",  # the first whose TestClient runs on httpx2
         "uvicorn>=0.30",
         "python-multipart>=0.0.18",
     ],
     extras_require={
-        "test": ["pytest>=8.0", "ruff>=0.6", "psutil>=5.9", "httpx>=0.27", "selenium>=4.20"],
+        "test": ["pytest>=8.0", "ruff>=0.6", "psutil>=5.9", "httpx2>=2.0", "selenium>=4.20"],
     },
     entry_points={
         "console_scripts": [

@@ -27,7 +27,7 @@ import tempfile
 import time
 
 import cv2
-import httpx
+import httpx2 as httpx
 import numpy as np
 import psutil
 from absl import app, flags
@@ -175,7 +175,7 @@ async def run_clients(base_url, load, mix, seconds, clients):
 def main(argv):
     del argv
     print(machine.describe())
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request otherwise
     absl_logging.set_verbosity(absl_logging.WARNING)  # TensorFlow's export chatter
     mix = [(kind, float(weight)) for kind, weight in (item.split(":") for item in FLAGS.mix)]
     random = np.random.default_rng(FLAGS.seed)
