@@ -127,15 +127,24 @@ def _word_vectors(config: BuildConfig, scan: SourceScan) -> WordVectors:
 
 
 def _prepare_encoder(config: BuildConfig, scan: SourceScan, state: BuildState) -> TextImageEncoder:
-    """The encoder saved in OUT/encoder, made (and saved) now unless this build already did."""
+    """The encoder saved in OUT/encoder, made (and saved) now unless this build already did.
+
+    Its canvas holds the 99th-percentile train caption (TextImageEncoder.fitted).
+    """
     encoder_dir = pathlib.Path(config.output_dir) / BUILD_ENCODER_DIR
     if encoder_dir.is_dir():  # saved by this build before it was interrupted
         return TextImageEncoder.load(encoder_dir)
     vectors = _word_vectors(config, scan)
     try:
-        encoder = TextImageEncoder(vectors)
+        encoder = TextImageEncoder.fitted(vectors, scan.train_captions)
     except ValueError as error:
         raise BuildError(f"cannot encode captions with these word vectors: {error}") from error
+    logger.info(
+        "caption canvas: %d-d words as %d px superpixels, %d words a canvas",
+        vectors.dim,
+        encoder.layout.superpixel_size,
+        encoder.capacity,
+    )
     encoder.save(state.encoder_temporary_dir)
     os.replace(state.encoder_temporary_dir, encoder_dir)
     return encoder

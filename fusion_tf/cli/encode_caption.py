@@ -40,8 +40,9 @@ def load_encoder() -> text.TextImageEncoder:
     path = pathlib.Path(FLAGS.train_captions)
     if not path.is_file():
         raise app.UsageError(f"--train_captions={path}: no such file")
-    vectors = text.train_word_vectors(read_caption_file(path), dim=FLAGS.dim, seed=FLAGS.seed)
-    encoder = text.TextImageEncoder(vectors)
+    captions = read_caption_file(path)
+    vectors = text.train_word_vectors(captions, dim=FLAGS.dim, seed=FLAGS.seed)
+    encoder = text.TextImageEncoder.fitted(vectors, captions)  # the layout the builder chooses
     if FLAGS.save_encoder_dir:
         encoder.save(FLAGS.save_encoder_dir)
     return encoder

@@ -88,3 +88,28 @@ class TextImageLayout:
 
     def to_config(self) -> dict:
         return dataclasses.asdict(self)
+
+    @classmethod
+    def fitting(cls, dim: int, words: int, **options) -> "TextImageLayout":
+        """The layout for `dim`-d vectors with the largest superpixels, at most `superpixel_size`
+        (13 px unless given), on which a caption of `words` words loses none.
+
+        24-d and 12-d vectors keep the default 13 px superpixels for the 22-23 words of a
+        99th-percentile Flickr caption; 48-d words (4 x 4 superpixels) shrink to 12 px, 25 a
+        canvas, where 13 px would hold 16; 300-d vectors fit 28 words at 4 px.
+
+        Raises:
+            ValueError: when not even 1 px superpixels hold `words` words.
+        """
+        largest = options.pop("superpixel_size", cls.superpixel_size)
+        for size in range(largest, 0, -1):
+            try:
+                layout = cls(dim=dim, superpixel_size=size, **options)
+            except ValueError:  # a visual word too large for the canvas at this size
+                continue
+            if layout.capacity >= words:
+                return layout
+        raise ValueError(
+            f"no superpixel size holds {words} words of {dim}-d vectors on a "
+            f"{options.get('canvas_size', cls.canvas_size)} px canvas"
+        )

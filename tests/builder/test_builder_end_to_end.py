@@ -68,6 +68,7 @@ def test_tiny_custom_build(tmp_path, tiny_data, read_split, read_skipped):
     assert read_skipped(output_dir) == []
     assert manifest["encoding_statistics"]["total"]["captions"] == 18
     assert manifest["encoder"]["word_vectors"]["training_captions"] == 12  # train captions only
+    assert manifest["encoder"]["layout"]["superpixel_size"] == 13  # the paper's layout kept
     assert manifest["source"]["reader"] == "custom"
     assert sorted(path.name for path in output_dir.iterdir()) == [
         "encoder",
@@ -81,6 +82,32 @@ def test_tiny_custom_build(tmp_path, tiny_data, read_split, read_skipped):
 
     # A second build with the same settings finds the first and writes nothing.
     assert tfrecords_builder.build(config) == manifest
+
+
+def test_longer_word_vectors_get_a_canvas_that_the_99th_percentile_caption_fits(
+    tmp_path, tiny_data, read_split
+):
+    raw = tiny_data.dataset(counts={"train": 6, "val": 1, "test": 1})
+    captions_file = raw / "captions.csv"
+    header, *rows = captions_file.read_text().splitlines()
+    # Each caption three times over, 21 words: 48-d visual words at 13 px fit 16 a canvas.
+    tripled = []
+    for row in rows:
+        image, caption, split = row.split(",")
+        tripled.append(",".join([image, " ".join([caption] * 3), split]))
+    captions_file.write_text("\n".join([header, *tripled]) + "\n")
+
+    output_dir = tmp_path / "out"
+    manifest = tfrecords_builder.build(
+        BuildConfig("custom", str(output_dir), str(raw), word_vector_dim=48, num_workers=1)
+    )
+    assert manifest["encoder"]["layout"]["superpixel_size"] == 12
+    assert manifest["encoder"]["capacity"] == 25
+    assert manifest["encoding_statistics"]["total"]["dropped_words"] == 0
+    encoder = TextImageEncoder.load(output_dir / schema.BUILD_ENCODER_DIR)
+    [example, *_] = read_split(output_dir, "val")
+    decoded = tf.io.decode_png(example[schema.CAPTION_IMAGE][0]).numpy()
+    np.testing.assert_array_equal(decoded, encoder.encode(example[schema.CAPTION_TEXT][:1])[0])
 
 
 def test_a_split_without_images_gets_one_empty_shard(tmp_path, tiny_data, read_split):

@@ -113,6 +113,36 @@ def test_bad_layouts_are_rejected():
         text.TextImageEncoder(VOCABULARY, separator=-1)
 
 
+@pytest.mark.parametrize(
+    "dim, words, size, capacity",
+    [
+        (24, 23, 13, 36),  # the paper's layout holds a 99th-percentile Flickr caption
+        (12, 23, 13, 68),
+        (48, 23, 12, 25),  # 16 at 13 px
+        (24, 40, 12, 45),
+        (300, 23, 4, 28),  # a 300-d word is 100 superpixels, 25 rows of 4
+    ],
+)
+def test_fitting_layout_has_the_largest_superpixels_that_hold_the_words(dim, words, size, capacity):
+    layout = text.TextImageLayout.fitting(dim, words)
+    assert (layout.superpixel_size, layout.capacity) == (size, capacity)
+    if size < 13:  # one pixel more holds fewer words, or no visual word at all
+        try:
+            larger = text.TextImageLayout(dim=dim, superpixel_size=size + 1).capacity
+        except ValueError:
+            larger = 0
+        assert larger < words
+
+
+def test_fitting_layout_keeps_other_settings_and_names_what_cannot_fit():
+    layout = text.TextImageLayout.fitting(24, 10, canvas_size=128, superpixel_size=8, separator=1)
+    assert (layout.canvas_size, layout.separator, layout.superpixel_size) == (128, 1, 8)
+    with pytest.raises(
+        ValueError, match="no superpixel size holds 5000 words of 24-d vectors on a 128 px"
+    ):
+        text.TextImageLayout.fitting(24, 5000, canvas_size=128)
+
+
 @pytest.fixture(scope="module")
 def sample_captions_and_encoder(flickr8k_sample_dir):
     lines = (flickr8k_sample_dir / "Flickr8k.token.txt").read_text(encoding="utf-8").splitlines()
