@@ -1,5 +1,6 @@
 """Builder test fixtures: tiny custom data sets made on the fly, and a reader of built shards."""
 
+import itertools
 import json
 import os
 import pathlib
@@ -122,7 +123,7 @@ def hold_files(tmp_path):
     file, whether the path still names that same file or was rewritten. The links keep the old
     inodes in use: a filesystem may hand a rewritten file the number of the one it replaced once
     that is gone, so comparing st_ino alone can miss a rewrite."""
-    folders = iter(tmp_path / f"held-{number}" for number in range(1_000))
+    folders = (tmp_path / f"held-{number}" for number in itertools.count())
 
     def hold(paths: list[pathlib.Path]):
         folder = next(folders)
