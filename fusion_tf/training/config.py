@@ -46,6 +46,8 @@ class TrainConfig:
         towers: str. "single" (the paper) or "separate" (one backbone per modality).
         image_size: int. Input side in pixels (the paper resizes to 256).
         images_per_batch: int. Images a batch, each with its captions (the paper: 45).
+        captions_per_image: int. Captions drawn for each image of a batch, at random from its
+            own (the paper: all 5); fewer spend a step's samples on more photos.
         epochs: int. Passes over the training images.
         learning_rate: float. Adam's learning rate (the paper: 1e-3).
         center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
@@ -85,6 +87,7 @@ class TrainConfig:
     towers: str = choice("single", TOWERS)
     image_size: int = 256
     images_per_batch: int = 45
+    captions_per_image: int = 5
     epochs: int = 90
     learning_rate: float = 1e-3
     center_loss_factor: float = 1e-2
@@ -125,7 +128,14 @@ class TrainConfig:
             problems.append(
                 f"--image_size={self.image_size}: InceptionResNet-V1 needs at least {MIN_INPUT_SIZE}"
             )
-        for name in ("images_per_batch", "epochs", "checkpoint_every_steps", "log_every_steps"):
+        at_least_one = (
+            "images_per_batch",
+            "captions_per_image",
+            "epochs",
+            "checkpoint_every_steps",
+            "log_every_steps",
+        )
+        for name in at_least_one:
             if getattr(self, name) < 1:
                 problems.append(f"--{name}={getattr(self, name)} must be at least 1")
         if self.learning_rate <= 0:
@@ -160,6 +170,7 @@ class TrainConfig:
         return PipelineConfig(
             image_size=self.image_size,
             images_per_batch=self.images_per_batch,
+            captions_per_image=self.captions_per_image,
             input_config=self.input_config,
             standardization=self.standardization,
             photo_augmentation=self.photo_augmentation,

@@ -14,6 +14,7 @@ PAPER_SETTINGS = {
     "towers": "single",
     "image_size": 256,
     "images_per_batch": 45,
+    "captions_per_image": 5,
     "epochs": 90,
     "learning_rate": 1e-3,
     "learning_rate_schedule": "constant",

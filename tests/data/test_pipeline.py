@@ -35,6 +35,21 @@ def test_training_batches(shards, input_config, samples):
     assert sorted(seen) == list(range(8))
 
 
+def test_fewer_captions_an_image_are_drawn_from_its_own_without_repeats(shards):
+    def batch(captions_per_image):
+        config = data.PipelineConfig(
+            image_size=80, images_per_batch=4, captions_per_image=captions_per_image
+        )
+        images = next(iter(data.training_dataset(shards, config, seed=3)))["images"].numpy()
+        return images.reshape(4, 1 + captions_per_image, 80, 80, 3)
+
+    two, five = batch(2), batch(5)
+    # The same seed draws the same order of an image's captions; two takes its first two.
+    np.testing.assert_array_equal(two, five[:, :3])
+    for image in two:
+        assert not np.array_equal(image[1], image[2])
+
+
 def test_config2_flips_the_photo(shards):
     config = data.PipelineConfig(image_size=80, images_per_batch=1, input_config="config2")
     batch = next(iter(data.training_dataset(shards, config, seed=0)))

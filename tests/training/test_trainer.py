@@ -54,10 +54,13 @@ def test_loss_falls_and_the_run_is_complete(tiny_config, tmp_path):
 
 
 def test_inconsistent_configuration_names_every_problem(tiny_config, tmp_path):
-    config = tiny_config(tmp_path, image_size=60, strategy="mirrored", jit_compile=True)
+    config = tiny_config(
+        tmp_path, image_size=60, strategy="mirrored", jit_compile=True, captions_per_image=0
+    )
     with pytest.raises(ValueError) as error:
         config.validate()
-    assert "--image_size=60" in str(error.value) and "--jit_compile" in str(error.value)
+    for setting in ("--image_size=60", "--jit_compile", "--captions_per_image=0"):
+        assert setting in str(error.value)
 
 
 def test_mismatched_data_directory(tiny_config, tmp_path):
