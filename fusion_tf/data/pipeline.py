@@ -28,6 +28,9 @@ STANDARDIZATIONS = ("fixed", "per_image")
 # "none": the paper's photos (config-2 adds their flip); "crop": a random resized crop of each
 # photo view; "crop_color": that and colour jitter (SimCLR's, milder).
 PHOTO_AUGMENTATIONS = ("none", "crop", "crop_color")
+# "none": the paper's captions (config-2 adds crops of them); "crop": every caption view is a
+# random crop, so no caption looks the same at two epochs.
+CAPTION_AUGMENTATIONS = ("none", "crop")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +50,8 @@ class PipelineConfig:
         shuffle_buffer: int. Images in the shuffle buffer. Defaults to 2048.
         photo_augmentation: str. One of PHOTO_AUGMENTATIONS, for training photos only.
             Defaults to "none" (the paper).
+        caption_augmentation: str. One of CAPTION_AUGMENTATIONS, for training captions only.
+            Defaults to "none" (the paper).
     """
 
     image_size: int = 160
@@ -57,6 +62,7 @@ class PipelineConfig:
     crop_size: int = 227
     shuffle_buffer: int = 2048
     photo_augmentation: str = "none"
+    caption_augmentation: str = "none"
 
     def __post_init__(self):
         if self.input_config not in INPUT_CONFIGS:
@@ -70,6 +76,11 @@ class PipelineConfig:
         if self.photo_augmentation not in PHOTO_AUGMENTATIONS:
             raise ValueError(
                 f"photo_augmentation={self.photo_augmentation!r}: use one of {PHOTO_AUGMENTATIONS}"
+            )
+        if self.caption_augmentation not in CAPTION_AUGMENTATIONS:
+            raise ValueError(
+                f"caption_augmentation={self.caption_augmentation!r}: use one of "
+                f"{CAPTION_AUGMENTATIONS}"
             )
         if self.images_per_batch < 1 or self.captions_per_image < 1:
             raise ValueError("images_per_batch and captions_per_image must be at least 1")
@@ -171,7 +182,16 @@ def training_sample(
     )
     first = augment_photo(photo, size, config.photo_augmentation, seeds[1])
     photos = [first[tf.newaxis]]
-    caption_views = [resize(captions, size)]
+
+    def cropped_captions(seed):
+        crop = [config.captions_per_image, config.crop_size, config.crop_size, 3]
+        return resize(tf.image.stateless_random_crop(captions, crop, seed), size)
+
+    if config.caption_augmentation == "crop":
+        # Folded from config-2's crop seed, which keeps the paper's own draws as they were.
+        caption_views = [cropped_captions(tf.random.experimental.stateless_fold_in(seeds[3], 1))]
+    else:
+        caption_views = [resize(captions, size)]
     if config.input_config == "config2":
         # Its own random view when augmenting, so the two photos of an image differ in more than
         # the flip.
@@ -179,10 +199,7 @@ def training_sample(
         if config.photo_augmentation != "none":
             second = augment_photo(photo, size, config.photo_augmentation, seeds[2])
         photos.append(tf.image.flip_left_right(second)[tf.newaxis])
-        crops = tf.image.stateless_random_crop(
-            captions, [config.captions_per_image, config.crop_size, config.crop_size, 3], seeds[3]
-        )
-        caption_views.append(resize(crops, size))
+        caption_views.append(cropped_captions(seeds[3]))
     pixels = tf.concat(photos + caption_views, axis=0)
     photo_count = len(photos)
     modality = tf.concat(

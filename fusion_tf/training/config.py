@@ -14,6 +14,7 @@ import pathlib
 
 from fusion_tf.config_fields import SettingTypeError, choice, choice_problems, type_problems
 from fusion_tf.data.pipeline import (
+    CAPTION_AUGMENTATIONS,
     INPUT_CONFIGS,
     PHOTO_AUGMENTATIONS,
     STANDARDIZATIONS,
@@ -63,6 +64,8 @@ class TrainConfig:
         margin: float. Margin of the hard-negative loss (VSE++: 0.2).
         photo_augmentation: str. "none" (the paper), "crop" (random resized crop) or
             "crop_color" (and colour jitter), on top of config-2's flip.
+        caption_augmentation: str. "none" (the paper) or "crop": every caption view a random
+            crop of its canvas (config-2 crops only its second five).
         learning_rate_schedule: str. "constant" (the paper) or "cosine" (warm-up, cosine decay).
         warmup_epochs: float. Linear warm-up length for the cosine schedule.
         dropout_keep_probability: float. Keep probability before the bottleneck.
@@ -101,6 +104,7 @@ class TrainConfig:
     learn_temperature: bool = True
     margin: float = 0.2
     photo_augmentation: str = choice("none", PHOTO_AUGMENTATIONS)
+    caption_augmentation: str = choice("none", CAPTION_AUGMENTATIONS)
     learning_rate_schedule: str = choice("constant", SCHEDULES)
     warmup_epochs: float = 0.0
     dropout_keep_probability: float = 0.8
@@ -174,6 +178,7 @@ class TrainConfig:
             input_config=self.input_config,
             standardization=self.standardization,
             photo_augmentation=self.photo_augmentation,
+            caption_augmentation=self.caption_augmentation,
         )
 
     def to_json(self) -> str:

@@ -26,6 +26,7 @@ PAPER_SETTINGS = {
     "weight_decay": 5e-4,
     "dropout_keep_probability": 0.8,
     "photo_augmentation": "none",
+    "caption_augmentation": "none",
     "standardization": "fixed",
     "mixed_precision": "none",
     "jit_compile": False,

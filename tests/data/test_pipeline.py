@@ -169,3 +169,26 @@ def test_photo_augmentation_reaches_config2_batches(shards):
 def test_an_unknown_photo_augmentation_names_the_choices():
     with pytest.raises(ValueError, match="crop_color"):
         data.PipelineConfig(photo_augmentation="mixup")
+
+
+def test_caption_crops_replace_the_plain_captions_and_keep_config2s_own(shards):
+    def batch(caption_augmentation):
+        config = data.PipelineConfig(
+            image_size=80,
+            images_per_batch=2,
+            input_config="config2",
+            caption_augmentation=caption_augmentation,
+        )
+        images = next(iter(data.training_dataset(shards, config, seed=0)))["images"].numpy()
+        return images.reshape(2, 12, 80, 80, 3)
+
+    plain, cropped = batch("none"), batch("crop")
+    # Photos and config-2's five crops are drawn as the paper's configuration draws them.
+    np.testing.assert_array_equal(cropped[:, :2], plain[:, :2])
+    np.testing.assert_array_equal(cropped[:, 7:], plain[:, 7:])
+    # The first five are no longer the whole canvases, nor the same crops as the second five.
+    for caption in range(2, 7):
+        assert not np.array_equal(cropped[:, caption], plain[:, caption])
+        assert not np.array_equal(cropped[:, caption], cropped[:, caption + 5])
+    with pytest.raises(ValueError, match="crop"):
+        data.PipelineConfig(caption_augmentation="shuffle_words")
