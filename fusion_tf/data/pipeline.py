@@ -18,6 +18,7 @@ import random
 
 import tensorflow as tf
 
+from fusion_tf.config_fields import choice, choice_problems
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
 from fusion_tf.modality import CAPTION, PHOTO
@@ -57,33 +58,19 @@ class PipelineConfig:
     image_size: int = 160
     images_per_batch: int = 45
     captions_per_image: int = 5
-    input_config: str = "standard"
-    standardization: str = "fixed"
+    input_config: str = choice("standard", INPUT_CONFIGS)
+    standardization: str = choice("fixed", STANDARDIZATIONS)
     crop_size: int = 227
     shuffle_buffer: int = 2048
-    photo_augmentation: str = "none"
-    caption_augmentation: str = "none"
+    photo_augmentation: str = choice("none", PHOTO_AUGMENTATIONS)
+    caption_augmentation: str = choice("none", CAPTION_AUGMENTATIONS)
 
     def __post_init__(self):
-        if self.input_config not in INPUT_CONFIGS:
-            raise ValueError(
-                f"input_config={self.input_config!r}: use one of {sorted(INPUT_CONFIGS)}"
-            )
-        if self.standardization not in STANDARDIZATIONS:
-            raise ValueError(
-                f"standardization={self.standardization!r}: use one of {STANDARDIZATIONS}"
-            )
-        if self.photo_augmentation not in PHOTO_AUGMENTATIONS:
-            raise ValueError(
-                f"photo_augmentation={self.photo_augmentation!r}: use one of {PHOTO_AUGMENTATIONS}"
-            )
-        if self.caption_augmentation not in CAPTION_AUGMENTATIONS:
-            raise ValueError(
-                f"caption_augmentation={self.caption_augmentation!r}: use one of "
-                f"{CAPTION_AUGMENTATIONS}"
-            )
+        problems = choice_problems(self)
         if self.images_per_batch < 1 or self.captions_per_image < 1:
-            raise ValueError("images_per_batch and captions_per_image must be at least 1")
+            problems.append("images_per_batch and captions_per_image must be at least 1")
+        if problems:
+            raise ValueError("; ".join(problems))
 
     @property
     def samples_per_image(self) -> int:
