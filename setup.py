@@ -36,7 +36,16 @@ setup(
         "python-multipart>=0.0.18",
     ],
     extras_require={
-        "test": ["pytest>=8.0", "ruff>=0.6", "psutil>=5.9", "httpx2>=2.0", "selenium>=4.20"],
+        "test": [
+            "pytest>=8.0",
+            "ruff>=0.6",
+            "psutil>=5.9",
+            "httpx2>=2.0",
+            "selenium>=4.20",
+            "ai-edge-litert>=2.0",
+        ],
+        # Runs exported LiteRT files in Python (experiments/bench/bench_tflite*.py).
+        "litert": ["ai-edge-litert>=2.0"],
     },
     entry_points={
         "console_scripts": [

@@ -93,6 +93,7 @@ def run_case(case: str, captions: list[str]) -> None:
         LiteEmbedders,
         convert,
         operators,
+        signature_runner,
     )
     from fusion_tf.models.fusion_model import FusionModel
 
@@ -127,8 +128,7 @@ def run_case(case: str, captions: list[str]) -> None:
             flex = [op for op in operators(flat_buffer) if op.startswith(SELECT_TF_OP_PREFIX)]
             cosine = "not run (Select TF ops)"
             if name in inputs:
-                runner = tf.lite.Interpreter(model_content=flat_buffer).get_signature_runner()
-                output = runner(**inputs[name])["embeddings"]
+                output = signature_runner(flat_buffer)(**inputs[name])["embeddings"]
                 cosine = f"{min_cosine(output, expected[name]):.7f}"
             print(
                 f"| {name} | {quantization} | {len(flat_buffer) / 2**20:.2f} | {seconds:.1f} | "

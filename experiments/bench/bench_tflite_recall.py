@@ -26,6 +26,7 @@ from fusion_tf.evaluation.embeddings import embed_split_with_saved_model
 from fusion_tf.evaluation.recall import recall_at_k
 from fusion_tf.export import stored_jpeg
 from fusion_tf.export.saved_model import stored_image_settings
+from fusion_tf.export.tflite import signature_runner
 from fusion_tf.orchestration.export_run import export_run
 from fusion_tf.text.encoder import TextImageEncoder
 from fusion_tf.training.config import TrainConfig
@@ -40,7 +41,7 @@ BATCH = 64
 
 
 def run_lite(path: pathlib.Path, name: str, rows: np.ndarray) -> np.ndarray:
-    runner = tf.lite.Interpreter(model_path=str(path)).get_signature_runner()
+    runner = signature_runner(path)
     chunks = [
         runner(**{name: rows[i : i + BATCH]})["embeddings"] for i in range(0, len(rows), BATCH)
     ]

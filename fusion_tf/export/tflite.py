@@ -61,6 +61,23 @@ def operators(flat_buffer: bytes) -> list[str]:
     return sorted(names)
 
 
+def signature_runner(model: bytes | str | os.PathLike):
+    """The default signature of a LiteRT file (its bytes or its path) as a callable.
+
+    Runs on ai-edge-litert's interpreter, LiteRT's own Python runtime: TensorFlow's
+    tf.lite.Interpreter is deprecated in its favour.
+    """
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError as error:  # an optional dependency: exporting does not need it
+        raise ImportError(
+            "Running a LiteRT file needs ai-edge-litert: pip install 'fusion-tf[litert]'."
+        ) from error
+    if isinstance(model, bytes):
+        return Interpreter(model_content=model).get_signature_runner()
+    return Interpreter(model_path=os.fspath(model)).get_signature_runner()
+
+
 def resize_matrix(source: int, target: int) -> np.ndarray:
     """(target, source) float32: `pipeline.resize` along one axis, as a matrix.
 

@@ -5,12 +5,13 @@ the network on synthetic captions. The slow ones export the tiny trained model b
 an encoder for the Flickr8k sample's words (they skip without the sample): the LiteRT photo
 embedder is fed the pixels the SavedModel computes from the same photo (the builder's stored
 JPEG, decoded and resized by the pipeline), so the comparison is of the converted network; the
-canvas embedder gets the encoded captions. The string embedder needs the Select TF ops, which
-neither TensorFlow's Python interpreter nor ai-edge-litert's links, so it is checked for its
-operators only.
+canvas embedder gets the encoded captions. The files run on ai-edge-litert's interpreter. The
+string embedder needs the Select TF ops, which neither that interpreter nor TensorFlow's links,
+so it is checked for its operators only.
 """
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -27,6 +28,7 @@ from fusion_tf.export.tflite import (
     export_tflite,
     operators,
     resize_matrix,
+    signature_runner,
 )
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.text import TextImageEncoder, WordVectors
@@ -46,11 +48,10 @@ def cosine(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def run_lite(flat_buffer: bytes, **inputs) -> np.ndarray:
-    runner = tf.lite.Interpreter(model_content=flat_buffer).get_signature_runner()
-    return runner(**inputs)["embeddings"]
+    return signature_runner(flat_buffer)(**inputs)["embeddings"]
 
 
-def test_caption_image_embedder_matches_the_network_with_builtin_ops_only():
+def test_caption_image_embedder_matches_the_network_with_builtin_ops_only(tmp_path):
     words = ["a", "dog", "runs", "on", "the", "beach", "red", "ball"]
     encoder = TextImageEncoder(WordVectors(words, np.random.default_rng(0).normal(size=(8, 24))))
     model = FusionModel(num_classes=3, image_size=75, preset="tiny")
@@ -61,8 +62,20 @@ def test_caption_image_embedder_matches_the_network_with_builtin_ops_only():
     expected = model.embed_captions(
         pipeline.standardize(pipeline.resize(tf.constant(canvases), 75), "fixed")
     ).numpy()
-    assert cosine(run_lite(flat_buffer, canvases=canvases), expected).min() >= FLOAT32_COSINE
+    from_bytes = run_lite(flat_buffer, canvases=canvases)
+    assert cosine(from_bytes, expected).min() >= FLOAT32_COSINE
     assert not [name for name in operators(flat_buffer) if name.startswith(SELECT_TF_OP_PREFIX)]
+    path = tmp_path / "caption_image_embedder.tflite"
+    path.write_bytes(flat_buffer)
+    np.testing.assert_array_equal(
+        signature_runner(path)(canvases=canvases)["embeddings"], from_bytes
+    )
+
+
+def test_running_a_file_without_ai_edge_litert_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import fails
+    with pytest.raises(ImportError, match=r"pip install 'fusion-tf\[litert\]'"):
+        signature_runner(b"not read")
 
 
 @pytest.fixture(scope="module")
