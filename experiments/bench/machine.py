@@ -1,4 +1,4 @@
-"""The processor a benchmark ran on, printed first, since hosts of one machine kind differ 2.5x."""
+"""The processor and allocator a benchmark ran with, printed first: hosts of one kind differ 2.5x."""
 
 import os
 import pathlib
@@ -7,6 +7,9 @@ import platform
 # The instruction-set features that change the figures: full-width AVX-512, bfloat16 arithmetic
 # (AVX512_BF16) and Intel's matrix tiles (AMX), which oneDNN uses for bfloat16 convolutions.
 FEATURES_THAT_MATTER = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_tile")
+# Allocators that replace glibc's malloc when preloaded (LD_PRELOAD); TensorFlow's CPU steps run
+# 2-10% faster under the first two here (BENCHMARKS.md), so a figure names the one it ran with.
+ALLOCATORS = ("tcmalloc", "jemalloc", "mimalloc")
 
 
 def read_processor(cpuinfo: str) -> dict:
@@ -27,12 +30,26 @@ def read_processor(cpuinfo: str) -> dict:
     }
 
 
-def describe(cpuinfo_path: str = "/proc/cpuinfo") -> str:
-    """One line naming the processor, its family/model, features that matter and core count."""
+def read_allocator(maps: str) -> str:
+    """The malloc this process uses, from /proc/self/maps' text: a loaded library of ALLOCATORS
+    (named with its file), else glibc's."""
+    for line in maps.splitlines():
+        library = pathlib.PurePath(line.split()[-1]).name if line.split() else ""
+        for name in ALLOCATORS:
+            if library.startswith(f"lib{name}"):
+                return f"{name} ({library})"
+    return "glibc malloc"
+
+
+def describe(cpuinfo_path: str = "/proc/cpuinfo", maps_path: str = "/proc/self/maps") -> str:
+    """One line naming the processor, its family/model, features that matter, core count and
+    the allocator."""
     path = pathlib.Path(cpuinfo_path)
     processor = read_processor(path.read_text() if path.is_file() else "")
     features = ", ".join(processor["features"]) or "none of " + ", ".join(FEATURES_THAT_MATTER)
+    maps = pathlib.Path(maps_path)
+    allocator = read_allocator(maps.read_text()) if maps.is_file() else "not known"
     return (
         f"processor: {processor['model_name']} (family {processor['family']}, model "
-        f"{processor['model']}); {features}; {os.cpu_count()} logical cores"
+        f"{processor['model']}); {features}; {os.cpu_count()} logical cores; malloc: {allocator}"
     )

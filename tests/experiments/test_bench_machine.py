@@ -1,6 +1,12 @@
-"""The benchmarks' processor line: read from /proc/cpuinfo's first block, features that matter named."""
+"""The benchmarks' processor line: /proc/cpuinfo's first block, features that matter, the allocator."""
+
+import pathlib
+
+import pytest
 
 from experiments.bench import machine
+
+SELF_MAPS = pathlib.Path("/proc/self/maps")
 
 ZEN4_BLOCK = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -27,6 +33,29 @@ def test_reads_model_family_and_features_from_the_first_block():
 def test_describe_names_the_processor_and_says_when_no_feature_is_present(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("cpu family\t: 6\nmodel\t\t: 143\nmodel name\t: Old Xeon\nflags\t\t: sse\n")
-    line = machine.describe(str(cpuinfo))
+    line = machine.describe(str(cpuinfo), maps_path=str(tmp_path / "no maps"))
     assert line.startswith("processor: Old Xeon (family 6, model 143); none of avx2")
-    assert "logical cores" in line
+    assert line.endswith("logical cores; malloc: not known")
+
+
+MAPS = """7f01-7f02 r--p 00000000 08:01 123 /usr/lib/x86_64-linux-gnu/libc.so.6
+7f03-7f04 r-xp 00001000 08:01 456 /usr/lib/x86_64-linux-gnu/{library}
+7f05-7f06 rw-p 00000000 00:00 0
+7ffd-7ffe rw-p 00000000 00:00 0 [stack]
+"""
+
+
+def test_names_a_preloaded_allocator_and_otherwise_glibc():
+    assert machine.read_allocator(MAPS.format(library="libtcmalloc.so.4.5.10")) == (
+        "tcmalloc (libtcmalloc.so.4.5.10)"
+    )
+    assert machine.read_allocator(MAPS.format(library="libjemalloc.so.2")) == (
+        "jemalloc (libjemalloc.so.2)"
+    )
+    assert machine.read_allocator(MAPS.format(library="libm.so.6")) == "glibc malloc"
+
+
+@pytest.mark.skipif(not SELF_MAPS.is_file(), reason="no /proc/self/maps (not Linux)")
+def test_describe_reads_this_process_allocator():
+    line = machine.describe()
+    assert line.split("; malloc: ")[1] == machine.read_allocator(SELF_MAPS.read_text())
