@@ -34,7 +34,8 @@ def read_allocator(maps: str) -> str:
     """The malloc this process uses, from /proc/self/maps' text: a loaded library of ALLOCATORS
     (named with its file), else glibc's."""
     for line in maps.splitlines():
-        library = pathlib.PurePath(line.split()[-1]).name if line.split() else ""
+        fields = line.split()  # address, permissions, offset, device, inode, then the path if any
+        library = pathlib.PurePath(fields[-1]).name if len(fields) > 5 else ""
         for name in ALLOCATORS:
             if library.startswith(f"lib{name}"):
                 return f"{name} ({library})"
