@@ -4,6 +4,9 @@ import pathlib
 
 from setuptools import find_packages, setup
 
+# Runs exported LiteRT files in Python (fusion_tf.export.tflite.signature_runner); the tests need it.
+LITERT = ["ai-edge-litert>=2.0"]
+
 setup(
     name="fusion-tf",
     version="0.1.0",
@@ -42,10 +45,9 @@ setup(
             "psutil>=5.9",
             "httpx2>=2.0",
             "selenium>=4.20",
-            "ai-edge-litert>=2.0",
+            *LITERT,
         ],
-        # Runs exported LiteRT files in Python (experiments/bench/bench_tflite*.py).
-        "litert": ["ai-edge-litert>=2.0"],
+        "litert": LITERT,
     },
     entry_points={
         "console_scripts": [
