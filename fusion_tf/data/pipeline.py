@@ -5,7 +5,9 @@ Training: one image becomes several samples of one class: config-standard gives 
 encoded captions brought back to the input size (12 samples). `images_per_batch` images make a batch
 of 45 x 6 or 45 x 12 samples, with labels and a modality flag (0 photo, 1 encoded caption).
 Evaluation: photos and captions are read in file order with no augmentation, keeping each caption's
-image index for Recall@K. The same standardisation serves training, evaluation and export.
+image index for Recall@K. The same standardisation serves training, evaluation and export, and
+caption canvases are resized, whole or cropped, through their runs of one colour (canvas_resize.py:
+the antialiased resize's result for a fraction of its cost).
 
 Training's random choices (caption order, crops, colour) are stateless, keyed on the seed and the
 image's position in the shuffled stream: a resumed run skips the images it consumed, undecoded,
@@ -21,7 +23,9 @@ import tensorflow as tf
 from fusion_tf.config_fields import choice, choice_problems
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
+from fusion_tf.data.canvas_resize import CanvasResizer
 from fusion_tf.modality import CAPTION, PHOTO
+from fusion_tf.text.encoder import TextImageEncoder
 
 # The paper's input configurations: how many times each modality appears per image.
 INPUT_CONFIGS = {"standard": 1, "config2": 2}
@@ -152,13 +156,20 @@ def _decode_captions(pngs: tf.Tensor) -> tf.Tensor:
     )
 
 
+def canvas_resizer(data_dir: str | os.PathLike, config: PipelineConfig) -> CanvasResizer:
+    """Resizes the caption canvases of these shards, by the layout their build saved."""
+    layout = TextImageEncoder.load_layout(manifest_lib.encoder_dir(data_dir))
+    crops = config.input_config == "config2" or config.caption_augmentation == "crop"
+    return CanvasResizer(layout, config.image_size, config.crop_size if crops else None)
+
+
 def training_sample(
-    serialized: tf.Tensor, config: PipelineConfig, seed: tf.Tensor
+    serialized: tf.Tensor, config: PipelineConfig, seed: tf.Tensor, canvases: CanvasResizer
 ) -> dict[str, tf.Tensor]:
     """One training image as its samples: (k, size, size, 3) standardised pixels, labels, modality.
 
     `seed` (shape [2]) draws every random choice, so an image at one place in the stream gets
-    the same views in every run.
+    the same views in every run; `canvases` resizes its caption canvases.
     """
     example = schema.parse_example(serialized)
     size = config.image_size
@@ -170,15 +181,12 @@ def training_sample(
     first = augment_photo(photo, size, config.photo_augmentation, seeds[1])
     photos = [first[tf.newaxis]]
 
-    def cropped_captions(seed):
-        crop = [config.captions_per_image, config.crop_size, config.crop_size, 3]
-        return resize(tf.image.stateless_random_crop(captions, crop, seed), size)
-
     if config.caption_augmentation == "crop":
         # Folded from config-2's crop seed, which keeps the paper's own draws as they were.
-        caption_views = [cropped_captions(tf.random.experimental.stateless_fold_in(seeds[3], 1))]
+        fold = tf.random.experimental.stateless_fold_in(seeds[3], 1)
+        caption_views = [canvases.random_crop(captions, fold)]
     else:
-        caption_views = [resize(captions, size)]
+        caption_views = [canvases.whole(captions)]
     if config.input_config == "config2":
         # Its own random view when augmenting, so the two photos of an image differ in more than
         # the flip.
@@ -186,7 +194,7 @@ def training_sample(
         if config.photo_augmentation != "none":
             second = augment_photo(photo, size, config.photo_augmentation, seeds[2])
         photos.append(tf.image.flip_left_right(second)[tf.newaxis])
-        caption_views.append(cropped_captions(seeds[3]))
+        caption_views.append(canvases.random_crop(captions, seeds[3]))
     pixels = tf.concat(photos + caption_views, axis=0)
     photo_count = len(photos)
     modality = tf.concat(
@@ -257,9 +265,10 @@ def training_dataset(
     dataset = dataset.shuffle(config.shuffle_buffer, seed=seed)
     # An image's place in this pipeline's stream, with the seed, keys its random views.
     view_seed = tf.constant(random.getrandbits(31) if seed is None else seed, tf.int64)
+    canvases = canvas_resizer(data_dir, config)
 
     def sample_at(position, serialized):
-        return training_sample(serialized, config, tf.stack([view_seed, position]))
+        return training_sample(serialized, config, tf.stack([view_seed, position]), canvases)
 
     dataset = dataset.enumerate().skip(skip_batches * images_per_batch)
     dataset = dataset.map(
@@ -310,8 +319,10 @@ def evaluation_captions(
             }
         )
 
+    canvases = canvas_resizer(data_dir, config)
+
     def prepare(caption):
-        canvas = resize(tf.io.decode_png(caption["png"], channels=3), config.image_size)
+        canvas = canvases.whole(tf.io.decode_png(caption["png"], channels=3)[tf.newaxis])[0]
         return {
             "images": standardize(canvas, config.standardization),
             "image_index": caption["image_index"],

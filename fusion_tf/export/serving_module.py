@@ -21,6 +21,7 @@ import dataclasses
 import tensorflow as tf
 
 from fusion_tf.data import pipeline
+from fusion_tf.data.canvas_resize import CanvasResizer
 from fusion_tf.export.stored_jpeg import StoredImageSettings, decoded_pixels, stored_jpeg
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.text.encoder import TextImageEncoder
@@ -85,6 +86,7 @@ class FusionServingModule(tf.Module):
         self.limits = limits or ServingLimits()
         self.image_size = model.image_size
         self.embedding_size = model.embedding_size
+        self.canvases = CanvasResizer(encoder.layout, model.image_size)
 
     def _photo(self, encoded: tf.Tensor, allowed: tf.Tensor) -> tf.Tensor:
         """Image bytes to the standardised model input that evaluation would compute."""
@@ -183,7 +185,7 @@ class FusionServingModule(tf.Module):
 
     def _embed_caption_chunk(self, captions: tf.Tensor) -> dict[str, tf.Tensor]:
         encoded = self.caption_encoder.encode_with_statistics(captions)
-        canvases = pipeline.resize(encoded["images"], self.image_size)
+        canvases = self.canvases.whole(encoded["images"])
         unknown, dropped = encoded["out_of_vocabulary_words"], encoded["dropped_words"]
         return {
             "embeddings": self.model.embed_captions(

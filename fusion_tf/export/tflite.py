@@ -5,9 +5,9 @@ The SavedModel's `embed_image` cannot convert: it decodes and converts photos in
 starts from decoded pixels, and the caption embedder from raw strings through the Select TF ops
 (tokenising with regular expressions and the ragged word lists are TensorFlow ops with no
 LiteRT builtin), beside a builtins-only one that starts from the encoded caption image. The
-canvas is shrunk to the model's input size by two matrix products equal to the pipeline's
-antialiased resize, whose TensorFlow op (ScaleAndTranslate) neither LiteRT nor its Select TF
-ops have:
+canvas is shrunk to the model's input size as in training, by two small matrix products on its
+runs of one colour (`fusion_tf.data.canvas_resize`), equal to the antialiased resize whose
+TensorFlow op (ScaleAndTranslate) neither LiteRT nor its Select TF ops have:
 
 * `photo_embedder.tflite`: `pixels` float32 (n, S, S, 3), RGB 0..255, S the model's input size,
   decoded and resized as `fusion_tf.data.pipeline.decode_image` does (the SavedModel also
@@ -27,11 +27,11 @@ import json
 import os
 import pathlib
 
-import numpy as np
 import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema_fb
 
 from fusion_tf.data import pipeline
+from fusion_tf.data.canvas_resize import CanvasResizer
 from fusion_tf.models.fusion_model import FusionModel
 from fusion_tf.text.encoder import TextImageEncoder
 
@@ -78,18 +78,6 @@ def signature_runner(model: bytes | str | os.PathLike):
     return Interpreter(model_path=os.fspath(model)).get_signature_runner()
 
 
-def resize_matrix(source: int, target: int) -> np.ndarray:
-    """(target, source) float32: `pipeline.resize` along one axis, as a matrix.
-
-    The antialiased bilinear resize is linear and separable, so resizing the basis images gives
-    its weights, and `matrix @ image @ matrix.T` resizes a square image the same way.
-    """
-    basis = tf.eye(source)[:, :, tf.newaxis, tf.newaxis]  # `source` images of source x 1 pixels
-    # The same method and antialiasing as pipeline.resize, along the height axis only.
-    resized = tf.image.resize(basis, [target, 1], antialias=True)
-    return resized.numpy()[:, :, 0, 0].T.astype(np.float32)
-
-
 class LiteEmbedders(tf.Module):
     """The functions converted: a FusionModel's embedders behind convertible preprocessing.
 
@@ -109,7 +97,7 @@ class LiteEmbedders(tf.Module):
         self.caption_encoder = encoder.tf_module
         self.standardization = standardization
         size, canvas = model.image_size, encoder.layout.canvas_size
-        self.canvas_resize = resize_matrix(canvas, size)
+        self.canvases = CanvasResizer(encoder.layout, size)
         self.photo_embedder = tf.function(
             self._embed_pixels,
             input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32, name="pixels")],
@@ -128,12 +116,7 @@ class LiteEmbedders(tf.Module):
         return {"embeddings": self.model.embed_photos(photos)}
 
     def _embed_canvases(self, canvases: tf.Tensor) -> dict[str, tf.Tensor]:
-        channels_first = tf.transpose(tf.cast(canvases, tf.float32), [0, 3, 1, 2])
-        # A constant made while tracing is a node of the graph; one captured from outside is an
-        # input of the function, which tf2onnx turns into an input of the ONNX graph.
-        resize = tf.constant(self.canvas_resize)
-        resized = resize @ channels_first @ tf.transpose(resize)
-        resized = tf.transpose(resized, [0, 2, 3, 1])
+        resized = self.canvases.whole(canvases)
         return {
             "embeddings": self.model.embed_captions(
                 pipeline.standardize(resized, self.standardization)

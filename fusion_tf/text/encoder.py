@@ -192,10 +192,20 @@ class TextImageEncoder:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "TextImageEncoder":
-        directory = pathlib.Path(directory)
-        layout_path = directory / _LAYOUT_FILE
-        if not layout_path.is_file():
-            raise FileNotFoundError(
-                f"no encoder layout at {layout_path}: write it with TextImageEncoder.save"
-            )
-        return cls(WordVectors.load(directory), **json.loads(layout_path.read_text()))
+        """Reads the word vectors and layout that `save` wrote."""
+        return cls(WordVectors.load(directory), **_layout_options(directory))
+
+    @staticmethod
+    def load_layout(directory: str | os.PathLike) -> TextImageLayout:
+        """The layout of a saved encoder, without painting its vocabulary's visual words."""
+        return TextImageLayout(dim=WordVectors.load(directory).dim, **_layout_options(directory))
+
+
+def _layout_options(directory: str | os.PathLike) -> dict:
+    """The layout settings `TextImageEncoder.save` wrote beside the word vectors."""
+    layout_path = pathlib.Path(directory) / _LAYOUT_FILE
+    if not layout_path.is_file():
+        raise FileNotFoundError(
+            f"no encoder layout at {layout_path}: write it with TextImageEncoder.save"
+        )
+    return json.loads(layout_path.read_text())

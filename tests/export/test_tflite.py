@@ -27,7 +27,6 @@ from fusion_tf.export.tflite import (
     convert,
     export_tflite,
     operators,
-    resize_matrix,
     signature_runner,
 )
 from fusion_tf.models.fusion_model import FusionModel
@@ -171,11 +170,3 @@ def test_int8_shrinks_the_network_weights_alone(embeddings):
         saving = sizes[name] - sizes[f"{name}_int8"]
         assert abs(saving - network_saving) < 0.05 * network_saving, name
         assert embeddings["info"]["files"][name]["bytes"] == sizes[name]
-
-
-def test_resize_matrix_equals_the_pipelines_antialiased_resize():
-    image = np.random.default_rng(2).uniform(0, 255, (256, 256, 3)).astype(np.float32)
-    matrix = resize_matrix(256, 75)
-    by_matrices = np.einsum("ij,jkc,lk->ilc", matrix, image, matrix)
-    expected = pipeline.resize(tf.constant(image), 75).numpy()
-    np.testing.assert_allclose(by_matrices, expected, atol=1e-3)
