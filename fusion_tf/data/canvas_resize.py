@@ -6,7 +6,7 @@ the separators between visual words, the black margin), at places its layout fix
 is `expand_rows @ grid @ expand_columns.T`, where the grid holds one pixel of each run and the
 expansions are 0/1 matrices; the antialiased bilinear resize is a matrix on each side as well
 (`resize_matrix`), and a crop is a slice of the expansion's rows. Resizing, whole or cropped,
-becomes two small products with the grid (a 256 canvas of 24-d words is a 28 x 21 grid), where
+becomes two small products with the grid (a 256 canvas of 24-d words is a 28 x 24 grid), where
 resizing the pixels costs most of the training input pipeline's time (BENCHMARKS.md).
 """
 
