@@ -88,22 +88,32 @@ class CanvasResizer:
             if side != [self.canvas_size] * 2:
                 raise ValueError(f"{message}, not {side[0]} x {side[1]}")
         else:
-            tf.debugging.assert_equal(tf.shape(canvases)[1:3], self.canvas_size, message=message)
+            # Ordered before the gathers, whose own error would only name an index.
+            check = tf.debugging.assert_equal(
+                tf.shape(canvases)[1:3], self.canvas_size, message=message
+            )
+            with tf.control_dependencies([check]):
+                canvases = tf.identity(canvases)
         rows = tf.gather(canvases, self.row_starts, axis=1)
         return tf.cast(tf.gather(rows, self.column_starts, axis=2), tf.float32)
 
     def whole(self, canvases: tf.Tensor) -> tf.Tensor:
         """(n, canvas, canvas, 3) pixels to (n, size, size, 3) float32: `pipeline.resize`'s."""
-        return _resize_grid(self.grid(canvases), self.whole_rows, self.whole_columns)
+        return self.resize(self.grid(canvases))
 
-    def random_crop(self, canvases: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-        """One crop drawn by `seed` (shape [2]) for all n canvases, resized: equal to
-        `pipeline.resize(tf.image.stateless_random_crop(canvases, [n, crop, crop, 3], seed))`."""
+    def resize(self, grid: tf.Tensor, seed: tf.Tensor | None = None) -> tf.Tensor:
+        """A `grid` of n canvases, whole or, given `seed` (shape [2]), one crop for all n, resized:
+        `pipeline.resize(canvases)` or
+        `pipeline.resize(tf.image.stateless_random_crop(canvases, [n, crop, crop, 3], seed))`.
+
+        Taking the grid lets one image's whole and cropped views share a single gather."""
+        if seed is None:
+            return _resize_grid(grid, self.whole_rows, self.whole_columns)
         # stateless_random_crop's own draw: an int32 offset per axis, modulo the room there.
         room = self.canvas_size - self.crop_size + 1
         draw = tf.random.stateless_uniform([4], seed, maxval=tf.int32.max, dtype=tf.int32)
         return _resize_grid(
-            self.grid(canvases),
+            grid,
             tf.gather(self.cropped_rows, draw[1] % room),
             tf.gather(self.cropped_columns, draw[2] % room),
         )

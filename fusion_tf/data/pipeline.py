@@ -175,8 +175,10 @@ def training_sample(
     size = config.image_size
     seeds = tf.random.experimental.stateless_split(seed, num=4)
     photo = _decode(example[schema.IMAGE])
-    captions = _decode_captions(
-        _select_captions(example[schema.CAPTION_IMAGE], config.captions_per_image, seeds[0])
+    captions = canvases.grid(
+        _decode_captions(
+            _select_captions(example[schema.CAPTION_IMAGE], config.captions_per_image, seeds[0])
+        )
     )
     first = augment_photo(photo, size, config.photo_augmentation, seeds[1])
     photos = [first[tf.newaxis]]
@@ -184,9 +186,9 @@ def training_sample(
     if config.caption_augmentation == "crop":
         # Folded from config-2's crop seed, which keeps the paper's own draws as they were.
         fold = tf.random.experimental.stateless_fold_in(seeds[3], 1)
-        caption_views = [canvases.random_crop(captions, fold)]
+        caption_views = [canvases.resize(captions, fold)]
     else:
-        caption_views = [canvases.whole(captions)]
+        caption_views = [canvases.resize(captions)]
     if config.input_config == "config2":
         # Its own random view when augmenting, so the two photos of an image differ in more than
         # the flip.
@@ -194,7 +196,7 @@ def training_sample(
         if config.photo_augmentation != "none":
             second = augment_photo(photo, size, config.photo_augmentation, seeds[2])
         photos.append(tf.image.flip_left_right(second)[tf.newaxis])
-        caption_views.append(canvases.random_crop(captions, seeds[3]))
+        caption_views.append(canvases.resize(captions, seeds[3]))
     pixels = tf.concat(photos + caption_views, axis=0)
     photo_count = len(photos)
     modality = tf.concat(
