@@ -6,7 +6,10 @@ import tensorflow as tf
 from fusion_tf.modality import CAPTION, PHOTO
 from fusion_tf.models.inception_resnet_v1 import inception_resnet_v1
 
-TOWERS = ("single", "separate")
+# "single_modality_norm": one network whose convolutions and bottleneck embed both modalities,
+# with batch norms of its own for each (domain-specific batch norm, Chang et al. 2019), so no
+# batch's statistics mix photos with captions.
+TOWERS = ("single", "separate", "single_modality_norm")
 
 
 @keras.saving.register_keras_serializable(package="fusion_tf")
@@ -16,7 +19,9 @@ class FusionModel(keras.Model):
     `call({"images", "modality"})` returns {"prelogits": (n, 128), "logits": (n, classes)}, both
     float32. With `towers="single"` (the paper's model) the same weights embed both modalities
     and `modality` is not used; `towers="separate"` gives each modality its own backbone of the
-    same architecture (the ablation of the paper's claim) and routes each sample by its flag.
+    same architecture (the ablation of the paper's claim) and routes each sample by its flag;
+    `towers="single_modality_norm"` routes the same way through two backbones that share every
+    convolution and the bottleneck and differ only in their batch norms.
     The retrieval embedding is the L2-normalised prelogits (`embed_photos`, `embed_captions`).
 
     Args:
@@ -26,7 +31,7 @@ class FusionModel(keras.Model):
         embedding_size: int. Bottleneck size. Defaults to 128.
         dropout_keep_probability: float. facenet's keep probability. Defaults to 0.8.
         weight_decay: float. facenet's L2 weight decay on every kernel. Defaults to 5e-4.
-        towers: str. "single" or "separate". Defaults to "single".
+        towers: str. One of `TOWERS`. Defaults to "single".
         **kwargs: Standard `keras.Model` arguments.
     """
 
@@ -52,7 +57,7 @@ class FusionModel(keras.Model):
         self.weight_decay = weight_decay
         self.towers = towers
 
-        def backbone(name):
+        def backbone(name, shared_weights=None):
             return inception_resnet_v1(
                 (image_size, image_size, 3),
                 preset=preset,
@@ -60,12 +65,15 @@ class FusionModel(keras.Model):
                 dropout_keep_probability=dropout_keep_probability,
                 weight_decay=weight_decay,
                 name=name,
+                shared_weights=shared_weights,
             )
 
         self.photo_backbone = backbone("InceptionResnetV1")
-        self.caption_backbone = (
-            self.photo_backbone if towers == "single" else backbone("InceptionResnetV1_captions")
-        )
+        if towers == "single":
+            self.caption_backbone = self.photo_backbone
+        else:
+            shared = self.photo_backbone if towers == "single_modality_norm" else None
+            self.caption_backbone = backbone("InceptionResnetV1_captions", shared)
         regularizer = keras.regularizers.L2(weight_decay / 2.0) if weight_decay > 0 else None
         self.classifier = keras.layers.Dense(
             num_classes, kernel_regularizer=regularizer, dtype="float32", name="Logits"
@@ -76,7 +84,10 @@ class FusionModel(keras.Model):
         self.built = True
 
     def parameter_counts(self) -> dict[str, int]:
-        """Weights of one backbone, of the classifier and of the whole model (batch-norm statistics included)."""
+        """Weights of one backbone, of the classifier and of the whole model (batch-norm statistics included).
+
+        Shared weights count once in the total.
+        """
         return {
             "backbone": self.photo_backbone.count_params(),
             "classifier": self.classifier.count_params(),

@@ -91,10 +91,19 @@ def get_preset(name: str) -> InceptionResNetV1Preset:
 
 @dataclasses.dataclass(frozen=True)
 class _LayerFactory:
-    """Builds facenet's conv/batch-norm units at one width and weight decay."""
+    """Builds facenet's conv/batch-norm units at one width and weight decay.
+
+    With `shared` set, convolutions and dense layers are that backbone's own layer objects (the
+    same weights) and only the batch norms are new.
+    """
 
     preset: InceptionResNetV1Preset
     regularizer: keras.regularizers.Regularizer | None
+    shared: keras.Model | None = None
+
+    def weighted(self, name: str, make):
+        """The shared backbone's layer `name`, or a new one from `make()`."""
+        return make() if self.shared is None else self.shared.get_layer(name)
 
     def batch_norm(self, name: str, dtype: str | None = None) -> FusedBatchNormalization:
         return FusedBatchNormalization(
@@ -110,14 +119,17 @@ class _LayerFactory:
         self, x, facenet_filters: int, kernel_size, name: str, strides: int = 1, padding="same"
     ):
         """slim.conv2d under facenet's arg_scope: convolution, batch norm, ReLU."""
-        x = layers.Conv2D(
-            self.preset.channels(facenet_filters),
-            kernel_size,
-            strides=strides,
-            padding=padding,
-            use_bias=False,
-            kernel_regularizer=self.regularizer,
-            name=name,
+        x = self.weighted(
+            name,
+            lambda: layers.Conv2D(
+                self.preset.channels(facenet_filters),
+                kernel_size,
+                strides=strides,
+                padding=padding,
+                use_bias=False,
+                kernel_regularizer=self.regularizer,
+                name=name,
+            ),
         )(x)
         x = self.batch_norm(f"{name}__BatchNorm")(x)
         return layers.ReLU(name=f"{name}__Relu")(x)
@@ -126,8 +138,12 @@ class _LayerFactory:
         """Concatenates the branches, projects back to x's width and adds them to x."""
         mixed = layers.Concatenate(name=f"{name}__Concat")(branches)
         # normalizer_fn=None and activation_fn=None in facenet: a plain biased 1x1 projection.
-        up = layers.Conv2D(
-            x.shape[-1], 1, kernel_regularizer=self.regularizer, name=f"{name}__Conv2d_1x1"
+        projection = f"{name}__Conv2d_1x1"
+        up = self.weighted(
+            projection,
+            lambda: layers.Conv2D(
+                x.shape[-1], 1, kernel_regularizer=self.regularizer, name=projection
+            ),
         )(mixed)
         x = ScaledResidual(scale, name=f"{name}__ScaledResidual")([x, up])
         if activation:
@@ -202,6 +218,7 @@ def inception_resnet_v1(
     dropout_keep_probability: float = 0.8,
     weight_decay: float = 0.0,
     name: str = "InceptionResnetV1",
+    shared_weights: keras.Model | None = None,
 ) -> keras.Model:
     """Builds InceptionResNet-V1 mapping standardised float images to bottleneck embeddings.
 
@@ -217,6 +234,9 @@ def inception_resnet_v1(
             (facenet's `keep_probability`), in (0, 1].
         weight_decay: facenet's L2 weight decay on every kernel; 0 adds no regulariser.
         name: name of the returned model; facenet's root variable scope by default.
+        shared_weights: a backbone built by this function with the same settings, whose
+            convolutions and bottleneck the returned one uses (the same weights); only its
+            batch norms are its own. None: every layer is new.
     """
     if isinstance(preset, str):
         preset = get_preset(preset)
@@ -237,7 +257,7 @@ def inception_resnet_v1(
     if weight_decay < 0.0:
         raise ValueError(f"weight_decay must be >= 0, got {weight_decay}.")
     regularizer = keras.regularizers.L2(weight_decay / 2.0) if weight_decay > 0.0 else None
-    factory = _LayerFactory(preset, regularizer)
+    factory = _LayerFactory(preset, regularizer, shared_weights)
 
     images = keras.Input(shape=input_shape, name="input")
     x = factory.conv(images, 32, 3, "Conv2d_1a_3x3", strides=2, padding="valid")
@@ -261,8 +281,11 @@ def inception_resnet_v1(
     # facenet average-pools with a kernel as large as the feature map: a global average.
     x = layers.GlobalAveragePooling2D(name="Logits__AvgPool_1a_8x8")(x)
     x = layers.Dropout(1.0 - dropout_keep_probability, name="Logits__Dropout")(x)
-    x = layers.Dense(
-        embedding_size, use_bias=False, kernel_regularizer=regularizer, name="Bottleneck"
+    x = factory.weighted(
+        "Bottleneck",
+        lambda: layers.Dense(
+            embedding_size, use_bias=False, kernel_regularizer=regularizer, name="Bottleneck"
+        ),
     )(x)
     prelogits = factory.batch_norm("Bottleneck__BatchNorm", dtype="float32")(x)
     return keras.Model(images, prelogits, name=name)

@@ -44,7 +44,8 @@ class TrainConfig:
         input_config: str. The paper's input configuration: "standard" (each photo and its
             captions) or "config2" (adds the flipped photo and caption crops).
         preset: str. Backbone preset of InceptionResNet-V1.
-        towers: str. "single" (the paper) or "separate" (one backbone per modality).
+        towers: str. "single" (the paper), "separate" (one backbone per modality) or
+            "single_modality_norm" (one backbone with batch norms per modality).
         image_size: int. Input side in pixels (the paper resizes to 256).
         images_per_batch: int. Images a batch, each with its captions (the paper: 45).
         captions_per_image: int. Captions drawn for each image of a batch, at random from its

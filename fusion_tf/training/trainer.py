@@ -346,7 +346,11 @@ class Trainer:
         if restored:
             logger.info("resumed from %s at step %d", restored, start_step)
         counts = self.model.parameter_counts()
-        towers = "one backbone" if config.towers == "single" else "two backbones"
+        towers = {
+            "single": "one backbone",
+            "separate": "two backbones",
+            "single_modality_norm": "one backbone with batch norms per modality",
+        }[config.towers]
         logger.info(
             f"model: {config.preset}, {towers} of {counts['backbone']:,} parameters, "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "

@@ -1,10 +1,11 @@
-"""The fused model: outputs, shared or separate towers, embeddings, and a .keras round trip."""
+"""The fused model: outputs, shared, separate or norm-split towers, embeddings, and a .keras round trip."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from fusion_tf.models.fused_batch_norm import FusedBatchNormalization
 from fusion_tf.models.fusion_model import FusionModel
 
 
@@ -14,7 +15,7 @@ def _inputs(count=6, size=75):
     return {"images": images, "modality": modality}
 
 
-@pytest.mark.parametrize("towers", ["single", "separate"])
+@pytest.mark.parametrize("towers", ["single", "separate", "single_modality_norm"])
 def test_outputs_and_embeddings(towers):
     model = FusionModel(num_classes=7, image_size=75, preset="tiny", towers=towers)
     outputs = model(_inputs(), training=False)
@@ -39,8 +40,9 @@ def test_single_tower_shares_weights_and_separate_doubles_them():
     }
 
 
-def test_separate_towers_route_each_sample_by_modality():
-    model = FusionModel(num_classes=3, image_size=75, preset="tiny", towers="separate")
+@pytest.mark.parametrize("towers", ["separate", "single_modality_norm"])
+def test_two_backbones_route_each_sample_by_modality(towers):
+    model = FusionModel(num_classes=3, image_size=75, preset="tiny", towers=towers)
     inputs = _inputs()
     prelogits = model(inputs, training=False)["prelogits"].numpy()
     photos = model.photo_backbone(inputs["images"][:1], training=False).numpy()
@@ -48,15 +50,75 @@ def test_separate_towers_route_each_sample_by_modality():
     np.testing.assert_allclose(prelogits, np.concatenate([photos, captions]), atol=1e-5)
 
 
-def test_keras_file_round_trip(tmp_path):
-    model = FusionModel(num_classes=5, image_size=75, preset="tiny", towers="separate")
+def _weighted_layers(backbone):
+    return [
+        layer
+        for layer in backbone.layers
+        if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
+    ]
+
+
+def _batch_norms(backbone):
+    return [layer for layer in backbone.layers if isinstance(layer, FusedBatchNormalization)]
+
+
+def test_modality_norm_shares_every_weight_but_the_batch_norms():
+    model = FusionModel(num_classes=7, image_size=75, preset="tiny", towers="single_modality_norm")
+    photo, caption = model.photo_backbone, model.caption_backbone
+    assert [layer.name for layer in _weighted_layers(photo)] == [
+        layer.name for layer in _weighted_layers(caption)
+    ]
+    assert all(
+        a is b for a, b in zip(_weighted_layers(photo), _weighted_layers(caption), strict=True)
+    )
+    photo_norms, caption_norms = _batch_norms(photo), _batch_norms(caption)
+    assert len(photo_norms) == len(caption_norms) > 10
+    assert not any(a is b for a, b in zip(photo_norms, caption_norms, strict=True))
+    # Shared kernels count once: the total is one backbone, one set of batch norms and the head.
+    norm_weights = sum(layer.count_params() for layer in caption_norms)
+    counts = model.parameter_counts()
+    assert counts["total"] == counts["backbone"] + norm_weights + counts["classifier"]
+    trainable_ids = [id(variable) for variable in model.trainable_variables]
+    assert len(trainable_ids) == len(set(trainable_ids))
+
+
+def test_modality_norm_keeps_each_modality_statistics_apart():
+    model = FusionModel(num_classes=7, image_size=75, preset="tiny", towers="single_modality_norm")
     inputs = _inputs()
+    # Captions far brighter than the photo: statistics that mixed them would show it.
+    images = tf.concat([inputs["images"][:1], inputs["images"][1:] + 3.0], axis=0)
+    model({"images": images, "modality": inputs["modality"]}, training=True)
+    stem = "Conv2d_1a_3x3__BatchNorm"
+    photo_norm = model.photo_backbone.get_layer(stem)
+    caption_norm = model.caption_backbone.get_layer(stem)
+    kernel = model.photo_backbone.get_layer("Conv2d_1a_3x3").kernel
+    momentum = photo_norm.momentum
+
+    def expected_mean(batch):
+        features = tf.nn.conv2d(batch, kernel, strides=2, padding="VALID")
+        return (1.0 - momentum) * tf.reduce_mean(features, axis=[0, 1, 2])
+
+    np.testing.assert_allclose(photo_norm.moving_mean, expected_mean(images[:1]), atol=1e-5)
+    np.testing.assert_allclose(caption_norm.moving_mean, expected_mean(images[1:]), atol=1e-5)
+    # Evaluation uses each modality's own statistics: the same pixels embed differently.
+    assert np.abs(model.embed_photos(images) - model.embed_captions(images)).max() > 1e-3
+
+
+@pytest.mark.parametrize("towers", ["separate", "single_modality_norm"])
+def test_keras_file_round_trip(tmp_path, towers):
+    model = FusionModel(num_classes=5, image_size=75, preset="tiny", towers=towers)
+    inputs = _inputs()
+    model(inputs, training=True)  # moving statistics that differ between the modalities
     expected = model(inputs, training=False)["logits"].numpy()
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    assert loaded.get_config()["towers"] == "separate"
+    assert loaded.get_config()["towers"] == towers
     np.testing.assert_allclose(loaded(inputs, training=False)["logits"], expected, atol=1e-5)
+    shared = (
+        _weighted_layers(loaded.photo_backbone)[0] is _weighted_layers(loaded.caption_backbone)[0]
+    )
+    assert shared == (towers == "single_modality_norm")
 
 
 def test_unknown_towers_rejected():

@@ -7,9 +7,12 @@ import signal
 import subprocess
 import time
 
+import numpy as np
 import pytest
 import tensorflow as tf
 
+from fusion_tf.evaluation.embeddings import embed_split, embed_split_with_saved_model
+from fusion_tf.orchestration.export_run import export_run
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.run_folder import restore_model
 from fusion_tf.training.trainer import NonFiniteLossError, Trainer
@@ -150,6 +153,7 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     config = tiny_config(
         tmp_path,
         epochs=1,
+        towers="single_modality_norm",
         loss="paper+contrastive+hard_negative",
         photo_augmentation="crop_color",
         learning_rate_schedule="cosine",
@@ -166,6 +170,18 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     assert int(second.step.numpy()) == 4
     # Resuming restored the trained temperature before training on.
     assert second.objective.contrastive.logit_scale.numpy() != pytest.approx(math.log(1 / 0.07))
+    # Each modality's batch norms kept statistics of their own through the checkpoint.
+    stem = "Conv2d_1a_3x3__BatchNorm"
+    photo_mean = second.model.photo_backbone.get_layer(stem).moving_mean.numpy()
+    caption_mean = second.model.caption_backbone.get_layer(stem).moving_mean.numpy()
+    assert abs(photo_mean - caption_mean).max() > 1e-3
+    # The export serves each modality through its own batch norms, as evaluation embeds it.
+    export_dir = export_run(tmp_path, tmp_path / "export", which="latest")
+    served = embed_split_with_saved_model(str(export_dir), config.data_dir, "val")
+    model = restore_model(tmp_path, "latest")
+    in_memory = embed_split(model, config.data_dir, "val", second.pipeline_config)
+    for modality in ("photos", "captions"):
+        np.testing.assert_allclose(served[modality], in_memory[modality], atol=2e-3)
 
 
 def test_the_cosine_schedule_reaches_the_optimizer(tiny_config, tmp_path):
