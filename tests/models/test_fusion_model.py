@@ -80,6 +80,9 @@ def test_modality_norm_shares_every_weight_but_the_batch_norms():
     assert counts["total"] == counts["backbone"] + norm_weights + counts["classifier"]
     trainable_ids = [id(variable) for variable in model.trainable_variables]
     assert len(trainable_ids) == len(set(trainable_ids))
+    # Weight decay counts each shared kernel once, as in the paper's one network.
+    single = FusionModel(num_classes=7, image_size=75, preset="tiny", towers="single")
+    assert len(model.losses) == len(single.losses) == len(_weighted_layers(photo)) + 1
 
 
 def test_modality_norm_keeps_each_modality_statistics_apart():
