@@ -6,10 +6,14 @@ import tensorflow as tf
 from fusion_tf.modality import CAPTION, PHOTO
 from fusion_tf.models.inception_resnet_v1 import inception_resnet_v1
 
-# "single_modality_norm": one network whose convolutions and bottleneck embed both modalities,
-# with batch norms of its own for each (domain-specific batch norm, Chang et al. 2019), so no
-# batch's statistics mix photos with captions.
-TOWERS = ("single", "separate", "single_modality_norm")
+# Each choice of towers and how a run's log describes it. "single_modality_norm": one network
+# whose convolutions and bottleneck embed both modalities, with batch norms of its own for each
+# (domain-specific batch norm, Chang et al. 2019), so no batch's statistics mix photos with captions.
+TOWERS = {
+    "single": "one backbone",
+    "separate": "two backbones",
+    "single_modality_norm": "one backbone with batch norms per modality",
+}
 
 
 @keras.saving.register_keras_serializable(package="fusion_tf")
@@ -48,7 +52,7 @@ class FusionModel(keras.Model):
     ):
         super().__init__(**kwargs)
         if towers not in TOWERS:
-            raise ValueError(f"towers={towers!r}: use one of {TOWERS}")
+            raise ValueError(f"towers={towers!r}: use one of {tuple(TOWERS)}")
         self.num_classes = num_classes
         self.image_size = image_size
         self.preset = preset

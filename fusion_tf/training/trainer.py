@@ -24,7 +24,7 @@ from fusion_tf.evaluation.embeddings import embed_split
 from fusion_tf.evaluation.modality_gap import modality_gap
 from fusion_tf.evaluation.recall import recall_at_k
 from fusion_tf.losses.objective import Objective
-from fusion_tf.models.fusion_model import FusionModel
+from fusion_tf.models.fusion_model import TOWERS, FusionModel
 from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.learning_rate import learning_rate_schedule
@@ -346,13 +346,8 @@ class Trainer:
         if restored:
             logger.info("resumed from %s at step %d", restored, start_step)
         counts = self.model.parameter_counts()
-        towers = {
-            "single": "one backbone",
-            "separate": "two backbones",
-            "single_modality_norm": "one backbone with batch norms per modality",
-        }[config.towers]
         logger.info(
-            f"model: {config.preset}, {towers} of {counts['backbone']:,} parameters, "
+            f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters, "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
             f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"
         )
