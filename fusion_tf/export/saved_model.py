@@ -101,6 +101,7 @@ def export_model(
         "signatures": SIGNATURES,
         "embedding_size": model.embedding_size,
         "image_size": model.image_size,
+        "caption_image_size": model.caption_image_size,
         "standardization": standardization,
         "towers": model.towers,
         "preset": model.preset,

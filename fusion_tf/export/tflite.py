@@ -195,6 +195,7 @@ def export_tflite(
             }
     info = {
         "image_size": model.image_size,
+        "caption_image_size": model.caption_image_size,
         "standardization": standardization,
         "caption_canvas_size": encoder.layout.canvas_size,
         "files": described,

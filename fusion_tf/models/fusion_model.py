@@ -26,6 +26,11 @@ class FusionModel(keras.Model):
     same architecture (the ablation of the paper's claim) and routes each sample by its flag;
     `towers="single_modality_norm"` routes the same way through two backbones that share every
     convolution and the bottleneck and differ only in their batch norms.
+    With two backbones the caption one may read a smaller side, `caption_image_size`: captions
+    arrive at `image_size` like photos (one batch tensor, one serving input) and are resized
+    inside the model, so the caption tower's convolutions cost (caption_image_size /
+    image_size)^2 of the photo tower's per sample. Encoded captions are blocks of flat colour,
+    which survive a downscale that would blur a photo's detail.
     The retrieval embedding is the L2-normalised prelogits (`embed_photos`, `embed_captions`).
 
     Args:
@@ -36,6 +41,8 @@ class FusionModel(keras.Model):
         dropout_keep_probability: float. facenet's keep probability. Defaults to 0.8.
         weight_decay: float. facenet's L2 weight decay on every kernel. Defaults to 5e-4.
         towers: str. One of `TOWERS`. Defaults to "single".
+        caption_image_size: int or None. Side the caption backbone reads; None: `image_size`.
+            Only with two backbones ("single" is one network at one input size).
         **kwargs: Standard `keras.Model` arguments.
     """
 
@@ -48,11 +55,19 @@ class FusionModel(keras.Model):
         dropout_keep_probability: float = 0.8,
         weight_decay: float = 5e-4,
         towers: str = "single",
+        caption_image_size: int | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if towers not in TOWERS:
             raise ValueError(f"towers={towers!r}: use one of {tuple(TOWERS)}")
+        caption_image_size = caption_image_size or image_size
+        if caption_image_size != image_size and towers == "single":
+            raise ValueError(
+                f"caption_image_size={caption_image_size} differs from image_size={image_size}: "
+                "one backbone reads both modalities at one size; use two backbones (towers "
+                "'separate' or 'single_modality_norm')"
+            )
         self.num_classes = num_classes
         self.image_size = image_size
         self.preset = preset
@@ -60,10 +75,11 @@ class FusionModel(keras.Model):
         self.dropout_keep_probability = dropout_keep_probability
         self.weight_decay = weight_decay
         self.towers = towers
+        self.caption_image_size = caption_image_size
 
-        def backbone(name, shared_weights=None):
+        def backbone(name, size=image_size, shared_weights=None):
             return inception_resnet_v1(
-                (image_size, image_size, 3),
+                (size, size, 3),
                 preset=preset,
                 embedding_size=embedding_size,
                 dropout_keep_probability=dropout_keep_probability,
@@ -77,7 +93,9 @@ class FusionModel(keras.Model):
             self.caption_backbone = self.photo_backbone
         else:
             shared = self.photo_backbone if towers == "single_modality_norm" else None
-            self.caption_backbone = backbone("InceptionResnetV1_captions", shared)
+            self.caption_backbone = backbone(
+                "InceptionResnetV1_captions", caption_image_size, shared
+            )
         regularizer = keras.regularizers.L2(weight_decay / 2.0) if weight_decay > 0 else None
         self.classifier = keras.layers.Dense(
             num_classes, kernel_regularizer=regularizer, dtype="float32", name="Logits"
@@ -107,10 +125,19 @@ class FusionModel(keras.Model):
         parts = tf.dynamic_partition(images, modality, 2)
         embedded = [
             self.photo_backbone(parts[PHOTO], training=training),
-            self.caption_backbone(parts[CAPTION], training=training),
+            self.caption_backbone(self._caption_input(parts[CAPTION]), training=training),
         ]
         prelogits = tf.dynamic_stitch(positions, embedded)
         return tf.ensure_shape(prelogits, [None, self.embedding_size])
+
+    def _caption_input(self, images: tf.Tensor) -> tf.Tensor:
+        """Captions at `image_size` resized to the side the caption backbone reads."""
+        if self.caption_image_size == self.image_size:
+            return images
+        # Plain bilinear (no antialias): TFLite has it as a builtin op, and at the ratios used
+        # (112 -> 80) each 5-6 px superpixel still covers several source pixels.
+        size = (self.caption_image_size, self.caption_image_size)
+        return tf.cast(tf.image.resize(images, size, method="bilinear"), images.dtype)
 
     def call(self, inputs, training=False):
         prelogits = self.prelogits(inputs["images"], inputs["modality"], training=training)
@@ -122,7 +149,8 @@ class FusionModel(keras.Model):
 
     def embed_captions(self, images: tf.Tensor) -> tf.Tensor:
         """Retrieval embeddings of standardised encoded captions: (n, 128), L2-normalised."""
-        return tf.math.l2_normalize(self.caption_backbone(images, training=False), axis=-1)
+        embedded = self.caption_backbone(self._caption_input(images), training=False)
+        return tf.math.l2_normalize(embedded, axis=-1)
 
     def get_config(self):
         return {
@@ -134,4 +162,5 @@ class FusionModel(keras.Model):
             "dropout_keep_probability": self.dropout_keep_probability,
             "weight_decay": self.weight_decay,
             "towers": self.towers,
+            "caption_image_size": self.caption_image_size,
         }

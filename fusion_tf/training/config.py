@@ -47,6 +47,8 @@ class TrainConfig:
         towers: str. "single" (the paper), "separate" (one backbone per modality) or
             "single_modality_norm" (one backbone with batch norms per modality).
         image_size: int. Input side in pixels (the paper resizes to 256).
+        caption_image_size: int. Side the caption backbone reads, captions resized down to it
+            inside the model (two backbones only; 0: image_size, the paper).
         images_per_batch: int. Images a batch, each with its captions (the paper: 45).
         captions_per_image: int. Captions drawn for each image of a batch, at random from its
             own (the paper: all 5); fewer spend a step's samples on more photos.
@@ -90,6 +92,7 @@ class TrainConfig:
     preset: str = choice("facenet", PRESETS)
     towers: str = choice("single", TOWERS)
     image_size: int = 256
+    caption_image_size: int = 0
     images_per_batch: int = 45
     captions_per_image: int = 5
     epochs: int = 90
@@ -133,6 +136,19 @@ class TrainConfig:
             problems.append(
                 f"--image_size={self.image_size}: InceptionResNet-V1 needs at least {MIN_INPUT_SIZE}"
             )
+        if self.caption_image_size:
+            if not MIN_INPUT_SIZE <= self.caption_image_size <= self.image_size:
+                problems.append(
+                    f"--caption_image_size={self.caption_image_size} must be between "
+                    f"{MIN_INPUT_SIZE} (InceptionResNet-V1's least) and --image_size="
+                    f"{self.image_size} (captions are resized down, never up)"
+                )
+            if self.towers == "single" and self.caption_image_size != self.image_size:
+                problems.append(
+                    f"--caption_image_size={self.caption_image_size} needs two backbones "
+                    "(--towers=separate or single_modality_norm): one network reads both "
+                    "modalities at --image_size"
+                )
         at_least_one = (
             "images_per_batch",
             "captions_per_image",

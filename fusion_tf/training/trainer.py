@@ -83,6 +83,7 @@ def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
         dropout_keep_probability=config.dropout_keep_probability,
         weight_decay=config.weight_decay,
         towers=config.towers,
+        caption_image_size=config.caption_image_size or None,
     )
 
 
@@ -347,7 +348,8 @@ class Trainer:
             logger.info("resumed from %s at step %d", restored, start_step)
         counts = self.model.parameter_counts()
         logger.info(
-            f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters, "
+            f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters "
+            f"(photos at {self.model.image_size} px, captions at {self.model.caption_image_size}), "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
             f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"
         )

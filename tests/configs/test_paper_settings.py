@@ -13,6 +13,7 @@ PAPER_SETTINGS = {
     "preset": "facenet",
     "towers": "single",
     "image_size": 256,
+    "caption_image_size": 0,
     "images_per_batch": 45,
     "captions_per_image": 5,
     "epochs": 90,
