@@ -349,7 +349,7 @@ class Trainer:
         counts = self.model.parameter_counts()
         logger.info(
             f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters "
-            f"(photos at {self.model.image_size} px, captions at {self.model.caption_image_size}), "
+            f"(photos at {self.model.image_size} px, captions at {self.model.caption_image_size} px), "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
             f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"
         )

@@ -50,16 +50,28 @@ def run_lite(flat_buffer: bytes, **inputs) -> np.ndarray:
     return signature_runner(flat_buffer)(**inputs)["embeddings"]
 
 
-def test_caption_image_embedder_matches_the_network_with_builtin_ops_only(tmp_path):
+# The second case resizes captions inside the model (a caption backbone at a smaller side).
+@pytest.mark.parametrize(
+    "image_size, towers, caption_image_size", [(75, "single", None), (80, "separate", 75)]
+)
+def test_caption_image_embedder_matches_the_network_with_builtin_ops_only(
+    tmp_path, image_size, towers, caption_image_size
+):
     words = ["a", "dog", "runs", "on", "the", "beach", "red", "ball"]
     encoder = TextImageEncoder(WordVectors(words, np.random.default_rng(0).normal(size=(8, 24))))
-    model = FusionModel(num_classes=3, image_size=75, preset="tiny")
+    model = FusionModel(
+        num_classes=3,
+        image_size=image_size,
+        preset="tiny",
+        towers=towers,
+        caption_image_size=caption_image_size,
+    )
     canvases = encoder.encode(["a dog runs on the beach", "the red ball", "a ball", "snow"])
     flat_buffer = convert(
         LiteEmbedders(model, encoder, "fixed"), "caption_image_embedder", "float32"
     )
     expected = model.embed_captions(
-        pipeline.standardize(pipeline.resize(tf.constant(canvases), 75), "fixed")
+        pipeline.standardize(pipeline.resize(tf.constant(canvases), image_size), "fixed")
     ).numpy()
     from_bytes = run_lite(flat_buffer, canvases=canvases)
     assert cosine(from_bytes, expected).min() >= FLOAT32_COSINE

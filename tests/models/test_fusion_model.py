@@ -1,4 +1,4 @@
-"""The fused model: outputs, shared, separate or norm-split towers, embeddings, and a .keras round trip."""
+"""The fused model: outputs, shared, separate or norm-split towers, a smaller caption side, embeddings, .keras round trip."""
 
 import keras
 import numpy as np
@@ -108,15 +108,55 @@ def test_modality_norm_keeps_each_modality_statistics_apart():
 
 
 @pytest.mark.parametrize("towers", ["separate", "single_modality_norm"])
-def test_keras_file_round_trip(tmp_path, towers):
-    model = FusionModel(num_classes=5, image_size=75, preset="tiny", towers=towers)
-    inputs = _inputs()
+def test_captions_read_at_their_own_smaller_side(towers):
+    model = FusionModel(
+        num_classes=3, image_size=96, preset="tiny", towers=towers, caption_image_size=75
+    )
+    assert model.photo_backbone.input_shape == (None, 96, 96, 3)
+    assert model.caption_backbone.input_shape == (None, 75, 75, 3)
+    # A mixed batch arrives at 96 px; the captions alone are resized to 75 before their tower.
+    inputs = _inputs(size=96)
+    prelogits = model(inputs, training=False)["prelogits"].numpy()
+    photos = model.photo_backbone(inputs["images"][:1], training=False).numpy()
+    resized = tf.image.resize(inputs["images"][1:], (75, 75), method="bilinear")
+    captions = model.caption_backbone(resized, training=False).numpy()
+    np.testing.assert_allclose(prelogits, np.concatenate([photos, captions]), atol=1e-5)
+    # Serving and evaluation hand captions over at 96 px too, and get the same embeddings.
+    np.testing.assert_allclose(
+        model.embed_captions(inputs["images"][1:]),
+        tf.math.l2_normalize(captions, axis=-1),
+        atol=1e-5,
+    )
+
+
+def test_one_network_reads_one_size():
+    with pytest.raises(ValueError, match="caption_image_size=75 differs from image_size=96"):
+        FusionModel(num_classes=2, image_size=96, preset="tiny", caption_image_size=75)
+    same = FusionModel(num_classes=2, image_size=75, preset="tiny", caption_image_size=75)
+    assert same.caption_backbone is same.photo_backbone
+
+
+@pytest.mark.parametrize(
+    "towers, caption_image_size",
+    [("separate", None), ("single_modality_norm", None), ("separate", 75)],
+)
+def test_keras_file_round_trip(tmp_path, towers, caption_image_size):
+    image_size = 80 if caption_image_size else 75
+    model = FusionModel(
+        num_classes=5,
+        image_size=image_size,
+        preset="tiny",
+        towers=towers,
+        caption_image_size=caption_image_size,
+    )
+    inputs = _inputs(size=image_size)
     model(inputs, training=True)  # moving statistics that differ between the modalities
     expected = model(inputs, training=False)["logits"].numpy()
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
     assert loaded.get_config()["towers"] == towers
+    assert loaded.caption_backbone.input_shape[1] == (caption_image_size or image_size)
     np.testing.assert_allclose(loaded(inputs, training=False)["logits"], expected, atol=1e-5)
     shared = (
         _weighted_layers(loaded.photo_backbone)[0] is _weighted_layers(loaded.caption_backbone)[0]

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import re
 import signal
 import subprocess
 import time
@@ -64,6 +65,22 @@ def test_inconsistent_configuration_names_every_problem(tiny_config, tmp_path):
         config.validate()
     for setting in ("--image_size=60", "--jit_compile", "--captions_per_image=0"):
         assert setting in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "towers, caption_image_size, problem",
+    [
+        ("separate", 70, "--caption_image_size=70 must be between 75"),
+        ("separate", 100, "and --image_size=80 (captions are resized down, never up)"),
+        ("single", 75, "--caption_image_size=75 needs two backbones"),
+    ],
+)
+def test_caption_image_size_is_checked(tiny_config, tmp_path, towers, caption_image_size, problem):
+    config = tiny_config(
+        tmp_path, image_size=80, towers=towers, caption_image_size=caption_image_size
+    )
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        config.validate()
 
 
 def test_mismatched_data_directory(tiny_config, tmp_path):
@@ -154,6 +171,8 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
         tmp_path,
         epochs=1,
         towers="single_modality_norm",
+        image_size=80,
+        caption_image_size=75,  # shared kernels at two input sizes, captions resized in-model
         loss="paper+contrastive+hard_negative",
         photo_augmentation="crop_color",
         learning_rate_schedule="cosine",
@@ -175,7 +194,8 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     photo_mean = second.model.photo_backbone.get_layer(stem).moving_mean.numpy()
     caption_mean = second.model.caption_backbone.get_layer(stem).moving_mean.numpy()
     assert abs(photo_mean - caption_mean).max() > 1e-3
-    # The export serves each modality through its own batch norms, as evaluation embeds it.
+    # The export serves each modality through its own batch norms and at its own size, as
+    # evaluation embeds it.
     export_dir = export_run(tmp_path, tmp_path / "export", which="latest")
     served = embed_split_with_saved_model(str(export_dir), config.data_dir, "val")
     model = restore_model(tmp_path, "latest")
