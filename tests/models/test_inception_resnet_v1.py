@@ -1,5 +1,7 @@
 """Tests for the InceptionResNet-V1 backbone: shapes, size limit, parameter count, names, saving."""
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -170,6 +172,17 @@ def test_presets_are_named_and_custom_presets_are_accepted():
     model = inception_resnet_v1((75, 75, 3), preset=custom)
     assert model.get_layer("Conv2d_1a_3x3").filters == 4
     assert model.get_layer("Repeat__block35_2__ScaledResidual")
+
+
+def test_small_preset_is_tiny_at_twice_the_width():
+    tiny, small = inception_resnet_v1((75, 75, 3), preset="tiny"), inception_resnet_v1(
+        (75, 75, 3), preset="small"
+    )
+    assert dataclasses.replace(PRESETS["small"], width_multiplier=0.25) == PRESETS["tiny"]
+    assert small.get_layer("Conv2d_1a_3x3").filters == 2 * tiny.get_layer("Conv2d_1a_3x3").filters
+    assert [layer.name for layer in small.layers] == [layer.name for layer in tiny.layers]
+    # Convolution weights grow with the square of the width.
+    assert 3.0 < small.count_params() / tiny.count_params() < 4.0
 
 
 def test_facenet_architecture_details(facenet_model):
