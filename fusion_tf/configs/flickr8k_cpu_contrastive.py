@@ -11,8 +11,9 @@ added to softmax + center loss, warm-up + cosine decay, and random resized crops
 jitter of each photo view (they slowed a 3-epoch row, but over 20 epochs they lifted seed 0's
 dev rsum from 40.6 to 49.5, so they were added, and a second seed run after the change), and
 the `small` preset (tiny at twice its width) paid for by reading the captions at 80 px, for the
-21 epochs that fit the hour (seed 0: 68.7 against 61.4 for tiny with 112 px captions and 28
-epochs; 56.8 minutes on a 2-core Xeon).
+21 epochs that fit the hour (dev rsum 68.7 and, seed 1 run after the change, 65.2, against 61.4
+and 59.3 for tiny with 112 px captions and 28 epochs; 56.8 and 60.0 minutes on an idle 2-core
+Xeon, so a slower host needs fewer epochs).
 flickr8k_trainval has no test split, so the figure reported is the dev split's at the last
 checkpoint, never the best one.
 """
