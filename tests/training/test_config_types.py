@@ -46,7 +46,7 @@ def test_optional_and_container_types():
 
 def test_one_choice_check_serves_train_and_build_configs():
     assert choice_problems(TrainConfig(preset="huge")) == [
-        "--preset='huge' is not one of ['facenet', 'tiny']"
+        "--preset='huge' is not one of ['facenet', 'small', 'tiny']"
     ]
     with pytest.raises(BuildError, match=r"--on_error='ignore' is not one of \['fail', 'skip'\]"):
         BuildConfig("shapes", "out", on_error="ignore").resolved()
