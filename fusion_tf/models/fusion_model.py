@@ -36,8 +36,8 @@ class FusionModel(keras.Model):
     Args:
         num_classes: int. Training classes (one per training image).
         image_size: int. Side of the square input images. Defaults to 160.
-        preset: str. Backbone preset, a name in inception_resnet_v1's `PRESETS` ("facenet",
-            "tiny", "small"). Defaults to "facenet".
+        preset: str. Backbone preset, a name in inception_resnet_v1's `PRESETS`. Defaults to
+            "facenet".
         embedding_size: int. Bottleneck size. Defaults to 128.
         dropout_keep_probability: float. facenet's keep probability. Defaults to 0.8.
         weight_decay: float. facenet's L2 weight decay on every kernel. Defaults to 5e-4.
