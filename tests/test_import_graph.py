@@ -17,6 +17,7 @@ LAYERS = (
         "fusion_tf.image_formats",
         "fusion_tf.image_files",
         "fusion_tf.config_fields",
+        "fusion_tf.machine",
     ),
     ("fusion_tf.text",),
     ("fusion_tf.data", "fusion_tf.models"),

@@ -19,7 +19,7 @@ import time
 
 from absl import app, flags
 
-from experiments.bench import machine
+from fusion_tf import machine
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string(

@@ -21,7 +21,7 @@ import time
 
 from absl import app, flags
 
-from experiments.bench import machine
+from fusion_tf import machine
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("sizes", ["2000", "20000"], "Data set sizes; the first is the baseline.")

@@ -15,7 +15,7 @@ import tracemalloc
 import numpy as np
 from absl import app, flags
 
-from experiments.bench import machine
+from fusion_tf import machine
 from fusion_tf.evaluation.recall import recall_at_k, summarize_ranks
 
 FLAGS = flags.FLAGS

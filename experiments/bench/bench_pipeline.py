@@ -28,7 +28,8 @@ import psutil
 import tensorflow as tf
 from absl import app, flags
 
-from experiments.bench import harness, machine
+from experiments.bench import harness
+from fusion_tf import machine
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline, schema
 from fusion_tf.data.canvas_resize import CanvasResizer

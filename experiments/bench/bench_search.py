@@ -22,7 +22,7 @@ import faiss
 import numpy as np
 from absl import app, flags
 
-from experiments.bench import machine
+from fusion_tf import machine
 from fusion_tf.search.embedding_index import EmbeddingIndex
 
 FLAGS = flags.FLAGS

@@ -33,7 +33,7 @@ import psutil
 from absl import app, flags
 from absl import logging as absl_logging
 
-from experiments.bench import machine
+from fusion_tf import machine
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("saved_model", None, "Export to serve (default: an untrained one, see above).")

@@ -30,7 +30,7 @@ import time
 import numpy as np
 from absl import app, flags
 
-from experiments.bench import machine
+from fusion_tf import machine
 
 FLAGS = flags.FLAGS
 flags.DEFINE_list("cases", ["single", "batch", "captions", "soak"], "Cases to run.")

@@ -18,8 +18,8 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from experiments.bench import machine
 from experiments.bench.bench_tflite import min_cosine
+from fusion_tf import machine
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline, schema
 from fusion_tf.evaluation.embeddings import embed_split_with_saved_model

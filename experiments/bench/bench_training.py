@@ -37,7 +37,8 @@ import keras
 import tensorflow as tf
 from absl import app, flags
 
-from experiments.bench import harness, machine
+from experiments.bench import harness
+from fusion_tf import machine
 from fusion_tf.training.precision import MIXED_PRECISION
 
 FLAGS = flags.FLAGS

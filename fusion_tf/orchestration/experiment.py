@@ -7,6 +7,7 @@ import pathlib
 import time
 
 import tfrecords_builder
+from fusion_tf import machine
 from fusion_tf.config_fields import choice
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import schema
@@ -70,6 +71,8 @@ def run_experiment(
     test_split, protocol = evaluation.test_split, evaluation.protocol
     checkpoint = evaluation.test_checkpoint
     start = time.perf_counter()
+    # Minutes and samples/s compare only within one host, so the log names it.
+    logger.info(machine.describe())
     logger.info(config.describe())
     logger.info(f"end-of-run evaluation: {evaluation}")
     if build is not None:

@@ -175,8 +175,9 @@ def test_presets_are_named_and_custom_presets_are_accepted():
 
 
 def test_small_preset_is_tiny_at_twice_the_width():
-    tiny, small = inception_resnet_v1((75, 75, 3), preset="tiny"), inception_resnet_v1(
-        (75, 75, 3), preset="small"
+    tiny, small = (
+        inception_resnet_v1((75, 75, 3), preset="tiny"),
+        inception_resnet_v1((75, 75, 3), preset="small"),
     )
     assert dataclasses.replace(PRESETS["small"], width_multiplier=0.25) == PRESETS["tiny"]
     assert small.get_layer("Conv2d_1a_3x3").filters == 2 * tiny.get_layer("Conv2d_1a_3x3").filters

@@ -1,10 +1,10 @@
-"""The benchmarks' processor line: /proc/cpuinfo's first block, features that matter, the allocator."""
+"""The processor line of runs and benchmarks: cpuinfo's first block, the features, the allocator."""
 
 import pathlib
 
 import pytest
 
-from experiments.bench import machine
+from fusion_tf import machine
 
 SELF_MAPS = pathlib.Path("/proc/self/maps")
 

@@ -1,4 +1,4 @@
-"""The processor and allocator a benchmark ran with, printed first: hosts of one kind differ 2.5x."""
+"""The processor and allocator a run or benchmark ran on, logged first: hosts of one kind differ 2.5x."""
 
 import os
 import pathlib
