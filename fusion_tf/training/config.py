@@ -53,6 +53,10 @@ class TrainConfig:
         captions_per_image: int. Captions drawn for each image of a batch, at random from its
             own (the paper: all 5); fewer spend a step's samples on more photos.
         epochs: int. Passes over the training images.
+        time_budget_minutes: float. Minutes the training loop may take (0: no limit). At the end
+            of the first epoch `epochs` is lowered to the most that end within it at that
+            epoch's pace (steps, validation, checkpoint), and the cosine decay set to end there;
+            the end-of-run evaluation and export come after it.
         learning_rate: float. Adam's learning rate (the paper: 1e-3).
         center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
         center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).
@@ -96,6 +100,7 @@ class TrainConfig:
     images_per_batch: int = 45
     captions_per_image: int = 5
     epochs: int = 90
+    time_budget_minutes: float = 0.0
     learning_rate: float = 1e-3
     center_loss_factor: float = 1e-2
     center_loss_alpha: float = 0.95
@@ -173,6 +178,22 @@ class TrainConfig:
         for name in weights + ("margin",):
             if getattr(self, name) < 0:
                 problems.append(f"--{name}={getattr(self, name)} must not be negative")
+        if self.time_budget_minutes < 0:
+            problems.append(
+                f"--time_budget_minutes={self.time_budget_minutes} must not be negative"
+            )
+        budgeted_cosine = self.time_budget_minutes and self.learning_rate_schedule == "cosine"
+        if budgeted_cosine and self.warmup_epochs < 1:
+            problems.append(
+                f"--time_budget_minutes with the cosine schedule needs --warmup_epochs >= 1, "
+                f"not {self.warmup_epochs}: the epochs are planned at the end of the first, "
+                "before the decay starts"
+            )
+        if self.time_budget_minutes and self.strategy == "multi_worker":
+            problems.append(
+                "--time_budget_minutes works with one worker only: each worker would time its "
+                "own epoch and plan another length"
+            )
         if self.temperature <= 0:
             problems.append(f"--temperature={self.temperature} must be positive")
         if self.strategy == "tpu" and not self.tpu:

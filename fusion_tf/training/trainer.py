@@ -29,7 +29,7 @@ from fusion_tf.training import summaries
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.learning_rate import learning_rate_schedule
 from fusion_tf.training.precision import dtype_policy
-from fusion_tf.training.progress import Progress
+from fusion_tf.training.progress import Progress, format_duration
 from fusion_tf.training.run_folder import (
     BEST_DIR,
     CHECKPOINT_DIR,
@@ -40,6 +40,7 @@ from fusion_tf.training.run_folder import (
     restore_newest_readable,
 )
 from fusion_tf.training.strategy import is_chief, make_strategy
+from fusion_tf.training.time_budget import epochs_within_budget
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +153,7 @@ class Trainer:
                 temperature=config.temperature,
                 learn_temperature=config.learn_temperature,
             )
-            self.learning_rate = learning_rate_schedule(
-                config.learning_rate_schedule,
-                config.learning_rate,
-                self.total_steps,
-                warmup_steps=round(config.warmup_epochs * self.steps_per_epoch),
-            )
+            self.learning_rate = self._schedule()
             optimizer = keras.optimizers.Adam(self.learning_rate)
             if config.mixed_precision == "float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -172,6 +168,14 @@ class Trainer:
                 trainable=False,
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
+            # The steps planned to fit config.time_budget_minutes (0 until the first epoch's
+            # end), checkpointed so that a resumed run keeps to the plan.
+            self.planned_steps = tf.Variable(
+                0,
+                dtype=tf.int64,
+                trainable=False,
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
         # Keras keeps dropout's random state in variables that are not weights, out of reach of
         # a checkpoint of the model; without them a resumed run draws other dropout masks.
         weights = {id(weight) for weight in self.model.weights}
@@ -179,6 +183,7 @@ class Trainer:
             model=self.model,
             optimizer=self.optimizer,
             step=self.step,
+            planned_steps=self.planned_steps,
             random_states=[state for state in self.model.variables if id(state) not in weights],
             **self.objective.checkpoint_items(),
         )
@@ -197,6 +202,43 @@ class Trainer:
         # One optimisation step: train_step(iterator over distributed_dataset()) -> summed metrics.
         # Public so that benchmarks time exactly the step training runs.
         self.train_step = self._make_train_step()
+
+    def _schedule(self):
+        return learning_rate_schedule(
+            self.config.learning_rate_schedule,
+            self.config.learning_rate,
+            self.total_steps,
+            warmup_steps=round(self.config.warmup_epochs * self.steps_per_epoch),
+        )
+
+    def _end_at(self, total_steps: int) -> None:
+        """Ends training at `total_steps`, the learning-rate schedule's decay with it."""
+        self.total_steps = total_steps
+        if callable(self.learning_rate):
+            self.learning_rate = self._schedule()
+            self.optimizer.learning_rate = self.learning_rate
+            # The step traced the old schedule's length into its graph.
+            self.train_step = self._make_train_step()
+
+    def _plan_to_budget(self, step: int, elapsed: float, seconds_per_epoch: float) -> None:
+        """Fixes the run's length to the epochs that end within config.time_budget_minutes."""
+        epochs = epochs_within_budget(
+            self.config.time_budget_minutes * 60,
+            elapsed,
+            seconds_per_epoch,
+            epochs_done=step // self.steps_per_epoch,
+            max_epochs=self.config.epochs,
+        )
+        planned = min(epochs * self.steps_per_epoch, self.total_steps)
+        self.planned_steps.assign(planned)
+        logger.info(
+            f"time budget {self.config.time_budget_minutes:g} min: an epoch takes "
+            f"{format_duration(seconds_per_epoch)} here, so {epochs} of {self.config.epochs} "
+            f"epochs ({planned} steps), ending after about "
+            f"{format_duration(elapsed + (planned - step) / self.steps_per_epoch * seconds_per_epoch)}"
+        )
+        if planned < self.total_steps:
+            self._end_at(planned)
 
     @property
     def global_samples(self) -> int:
@@ -346,6 +388,11 @@ class Trainer:
         start_step = int(self.step.numpy())
         if restored:
             logger.info("resumed from %s at step %d", restored, start_step)
+        planned = int(self.planned_steps.numpy())
+        if config.time_budget_minutes and planned:
+            logger.info(f"keeping the time budget's plan of {planned} steps")
+            self._end_at(min(planned, self.total_steps))
+        plan_pending = bool(config.time_budget_minutes) and not planned
         counts = self.model.parameter_counts()
         logger.info(
             f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters "
@@ -369,6 +416,8 @@ class Trainer:
         iterator = iter(self.distributed_dataset(start_step))
         progress = Progress(start_step, self.total_steps)
         step, window_start, window_steps = start_step, time.perf_counter(), 0
+        # The budget's clock; its pace leaves out the first step, which traces the graph.
+        loop_start = first_step_end = time.monotonic()
         while step < self.total_steps:
             if self.stop_signal is not None:
                 writers.close()
@@ -377,6 +426,8 @@ class Trainer:
             metrics = {name: float(value) for name, value in self.train_step(iterator).items()}
             step += 1
             window_steps += 1
+            if step == start_step + 1:
+                first_step_end = time.monotonic()
             if not math.isfinite(metrics["loss"]):
                 raise NonFiniteLossError(
                     f"the loss is {metrics['loss']} at step {step} ({self._loss_parts(metrics)}); "
@@ -401,9 +452,10 @@ class Trainer:
                 )
                 window_start, window_steps = time.perf_counter(), 0
             epoch_end = step % self.steps_per_epoch == 0 or step == self.total_steps
-            if step % config.checkpoint_every_steps == 0 or epoch_end:
+            if step % config.checkpoint_every_steps == 0 and not epoch_end:
                 self.manager.save(checkpoint_number=step)
             if epoch_end:
+                steps_end = time.monotonic()
                 entry = {"step": step, "epoch": step / self.steps_per_epoch}
                 if validation:
                     # Every worker validates (no collectives involved) so that all of them take
@@ -418,9 +470,23 @@ class Trainer:
                         )
                         + f" modality_gap {entry['modality_gap']:.3f}"
                     )
-                    if entry["rsum"] > best_rsum:
-                        best_rsum = entry["rsum"]
-                        self.best_manager.save(checkpoint_number=step)
+                if plan_pending and step < self.total_steps:
+                    now, timed_steps = time.monotonic(), step - start_step - 1
+                    # The steps at their pace after the first, and the validation: it recurs.
+                    seconds_per_epoch = (
+                        (steps_end - first_step_end) / timed_steps * self.steps_per_epoch
+                        + (now - steps_end)
+                        if timed_steps
+                        else now - loop_start
+                    )
+                    self._plan_to_budget(step, now - loop_start, seconds_per_epoch)
+                    plan_pending = False
+                    progress.total_steps = self.total_steps
+                # Saved after the plan, so that a run resumed from here keeps it.
+                self.manager.save(checkpoint_number=step)
+                if validation and entry["rsum"] > best_rsum:
+                    best_rsum = entry["rsum"]
+                    self.best_manager.save(checkpoint_number=step)
                 history.append(entry)
                 if self.chief:
                     history_path.write_text(json.dumps(history, indent=1) + "\n")

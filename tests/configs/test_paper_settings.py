@@ -17,6 +17,7 @@ PAPER_SETTINGS = {
     "images_per_batch": 45,
     "captions_per_image": 5,
     "epochs": 90,
+    "time_budget_minutes": 0.0,
     "learning_rate": 1e-3,
     "learning_rate_schedule": "constant",
     "warmup_epochs": 0.0,

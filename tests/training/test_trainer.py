@@ -19,12 +19,6 @@ from fusion_tf.training.run_folder import restore_model
 from fusion_tf.training.trainer import NonFiniteLossError, Trainer
 
 
-@pytest.fixture
-def tiny_config(tiny_shards, tiny_train_config):
-    """tiny_config(model_dir, **overrides): 4 images a batch, so 2 steps an epoch."""
-    return lambda model_dir, **overrides: tiny_train_config(tiny_shards, model_dir, **overrides)
-
-
 @pytest.mark.slow
 def test_loss_falls_and_the_run_is_complete(tiny_config, tmp_path):
     config = tiny_config(tmp_path / "run", epochs=15)

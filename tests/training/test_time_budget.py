@@ -1,0 +1,94 @@
+"""A training time budget: the epochs planned from the first epoch's pace, and a run that keeps to them."""
+
+import re
+
+import pytest
+
+from fusion_tf.training import trainer as trainer_module
+from fusion_tf.training.time_budget import epochs_within_budget
+from fusion_tf.training.trainer import Trainer
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "seconds_per_epoch", "epochs_done", "max_epochs", "epochs"),
+    [
+        (200.0, 180.0, 1, 21, 18),  # 3,100 s of 3,300 left hold 17 more epochs of 180 s
+        (200.0, 180.0, 1, 10, 10),  # the configured count stays the upper bound
+        (300.0, 100.0, 3, 21, 21),  # 30 more epochs fit: capped too
+        (3200.0, 180.0, 1, 21, 1),  # 100 s left: no more epoch ends in time
+        (4000.0, 180.0, 2, 21, 2),  # over budget already: what is trained stays
+    ],
+)
+def test_epochs_within_a_budget_of_55_minutes(
+    elapsed, seconds_per_epoch, epochs_done, max_epochs, epochs
+):
+    assert epochs_within_budget(3300.0, elapsed, seconds_per_epoch, epochs_done, max_epochs) == (
+        epochs
+    )
+
+
+def test_epochs_within_budget_needs_a_pace():
+    with pytest.raises(ValueError, match="seconds_per_epoch=0"):
+        epochs_within_budget(60.0, 1.0, 0.0, 1, 3)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"time_budget_minutes": -1.0}, "--time_budget_minutes=-1.0 must not be negative"),
+        (
+            {"learning_rate_schedule": "cosine", "warmup_epochs": 0.5},
+            "needs --warmup_epochs >= 1, not 0.5",
+        ),
+        ({"strategy": "multi_worker"}, "--time_budget_minutes works with one worker only"),
+    ],
+)
+def test_budget_settings_are_checked(tiny_config, tmp_path, overrides, problem):
+    config = tiny_config(tmp_path, **{"time_budget_minutes": 30.0, **overrides})
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        config.validate()
+
+
+@pytest.mark.slow
+def test_a_budget_already_spent_stops_after_the_first_epoch(tiny_config, tmp_path):
+    trainer = Trainer(tiny_config(tmp_path, epochs=3, time_budget_minutes=1e-6))
+    history = trainer.train()
+    assert [entry["step"] for entry in history] == [2]
+    assert int(trainer.step.numpy()) == int(trainer.planned_steps.numpy()) == 2
+
+
+@pytest.mark.slow
+def test_the_plan_sets_the_decay_and_a_resumed_run_keeps_it(tiny_config, tmp_path, monkeypatch):
+    calls = []
+
+    def plan_two_epochs(budget_seconds, elapsed, seconds_per_epoch, epochs_done, max_epochs):
+        calls.append((budget_seconds, seconds_per_epoch > 0, epochs_done, max_epochs))
+        return 2
+
+    monkeypatch.setattr(trainer_module, "epochs_within_budget", plan_two_epochs)
+    budgeted = dict(
+        time_budget_minutes=30.0, learning_rate_schedule="cosine", warmup_epochs=1, epochs=4
+    )
+    first = Trainer(tiny_config(tmp_path, **budgeted))
+    assert first.learning_rate(6) > 0  # 4 epochs of 2 steps until the plan
+    history = first.train()
+    assert calls == [(1800.0, True, 1, 4)]  # planned once, at the first epoch's end
+    assert [entry["step"] for entry in history] == [2, 4]
+    assert first.total_steps == int(first.planned_steps.numpy()) == 4
+    assert float(first.learning_rate(4)) == pytest.approx(0.0, abs=1e-9)  # the decay ends there
+    assert float(first.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)  # and it trains
+    # Half-way down its cosine at step 3, one step after the 2-step warm-up.
+    assert float(first.learning_rate(3)) == pytest.approx(first.config.learning_rate / 2)
+
+    # Resumed with more epochs asked, the run keeps the plan its checkpoint holds.
+    resumed = Trainer(tiny_config(tmp_path, **{**budgeted, "epochs": 6}))
+    history = resumed.train()
+    assert int(resumed.step.numpy()) == 4 and [entry["step"] for entry in history] == [2, 4]
+    assert len(calls) == 1
+
+    # Without a budget the configured epochs rule again.
+    unbudgeted = Trainer(
+        tiny_config(tmp_path, **{**budgeted, "epochs": 3, "time_budget_minutes": 0})
+    )
+    unbudgeted.train()
+    assert int(unbudgeted.step.numpy()) == 6
