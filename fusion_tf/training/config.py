@@ -55,8 +55,9 @@ class TrainConfig:
         epochs: int. Passes over the training images.
         time_budget_minutes: float. Minutes the training loop may take (0: no limit). At the end
             of the first epoch `epochs` is lowered to the most that end within it at that
-            epoch's pace (steps, validation, checkpoint), and the cosine decay set to end there;
-            the end-of-run evaluation and export come after it.
+            epoch's pace (its steps after the first, which traces the graph, and its
+            validation), and the cosine decay set to end there; the end-of-run evaluation and
+            export come after it.
         learning_rate: float. Adam's learning rate (the paper: 1e-3).
         center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
         center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).
