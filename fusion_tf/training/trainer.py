@@ -417,7 +417,7 @@ class Trainer:
         progress = Progress(start_step, self.total_steps)
         step, window_start, window_steps = start_step, time.perf_counter(), 0
         # The budget's clock; its pace leaves out the first step, which traces the graph.
-        loop_start = first_step_end = time.monotonic()
+        loop_start = first_step_end = window_start
         while step < self.total_steps:
             if self.stop_signal is not None:
                 writers.close()
@@ -427,7 +427,7 @@ class Trainer:
             step += 1
             window_steps += 1
             if step == start_step + 1:
-                first_step_end = time.monotonic()
+                first_step_end = time.perf_counter()
             if not math.isfinite(metrics["loss"]):
                 raise NonFiniteLossError(
                     f"the loss is {metrics['loss']} at step {step} ({self._loss_parts(metrics)}); "
@@ -455,7 +455,7 @@ class Trainer:
             if step % config.checkpoint_every_steps == 0 and not epoch_end:
                 self.manager.save(checkpoint_number=step)
             if epoch_end:
-                steps_end = time.monotonic()
+                steps_end = time.perf_counter()
                 entry = {"step": step, "epoch": step / self.steps_per_epoch}
                 if validation:
                     # Every worker validates (no collectives involved) so that all of them take
@@ -471,7 +471,7 @@ class Trainer:
                         + f" modality_gap {entry['modality_gap']:.3f}"
                     )
                 if plan_pending and step < self.total_steps:
-                    now, timed_steps = time.monotonic(), step - start_step - 1
+                    now, timed_steps = time.perf_counter(), step - start_step - 1
                     # The steps at their pace after the first, and the validation: it recurs.
                     seconds_per_epoch = (
                         (steps_end - first_step_end) / timed_steps * self.steps_per_epoch
@@ -490,7 +490,8 @@ class Trainer:
                 history.append(entry)
                 if self.chief:
                     history_path.write_text(json.dumps(history, indent=1) + "\n")
-                window_start = time.perf_counter()
+                # samples/s counts the window's steps, not the validation and checkpoints.
+                window_start += time.perf_counter() - steps_end
         if validation and self.chief:
             writers.projector(
                 embed_split(

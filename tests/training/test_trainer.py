@@ -205,3 +205,29 @@ def test_the_cosine_schedule_reaches_the_optimizer(tiny_config, tmp_path):
     assert float(trainer.optimizer.learning_rate) == 0.0  # warm-up starts from 0
     trainer.optimizer.iterations.assign(2)  # the end of the 1-epoch warm-up
     assert float(trainer.optimizer.learning_rate) == pytest.approx(3e-3)
+
+
+@pytest.mark.slow
+def test_samples_per_second_leaves_out_the_epoch_end(tiny_config, tmp_path, caplog):
+    """A log window that spans an epoch's end counts its steps' time, not the validation's."""
+    trainer = Trainer(tiny_config(tmp_path, epochs=2, log_every_steps=3))
+    durations, original_step, original_validate = [], trainer.train_step, trainer.validate
+
+    def timed_step(iterator):
+        start = time.perf_counter()
+        metrics = original_step(iterator)
+        durations.append(time.perf_counter() - start)
+        return metrics
+
+    def slow_validate():
+        time.sleep(3.0)
+        return original_validate()
+
+    trainer.train_step, trainer.validate = timed_step, slow_validate
+    with caplog.at_level("INFO", logger="fusion_tf.training.trainer"):
+        trainer.train()
+    # Step 3's window holds steps 1-3 and the end of epoch 1 (step 2) with its validation.
+    logged = re.search(r"step 3/4 .* (\d+) samples/s", caplog.text)
+    assert logged, caplog.text
+    expected = 3 * trainer.global_samples / sum(durations[:3])
+    assert int(logged.group(1)) == pytest.approx(expected, rel=0.15, abs=1)
