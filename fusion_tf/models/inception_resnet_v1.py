@@ -17,9 +17,8 @@ into this model: a Keras layer name is facenet's variable scope with "/" written
 (Keras layer names cannot hold "/", and facenet's names never contain "__"), and inside a layer
 `kernel` is slim's `weights`, `bias` is `biases` and the batch-norm variables keep their names
 (`beta`, `moving_mean`, `moving_variance`). Each convolution's batch norm is the layer
-"<scope>__BatchNorm"; ReLUs, concatenations and residual sums ("__Relu", "__Concat", "__Add")
-have no variables, and each residual scale is folded into its block's "__Conv2d_1x1" projection
-(`ScaledProjection`, a Conv2D with the same variables). For example, the Keras variable
+"<scope>__BatchNorm"; ReLUs, concatenations and residual merges ("__Relu", "__Concat",
+"__ScaledResidual") have no variables. For example, the Keras variable
 `Repeat_1__block17_3__Branch_1__Conv2d_0b_1x7__BatchNorm/moving_mean` is facenet's
 `InceptionResnetV1/Repeat_1/block17_3/Branch_1/Conv2d_0b_1x7/BatchNorm/moving_mean`;
 `Repeat`, `Repeat_1` and `Repeat_2` are the scopes slim.repeat gave the three block stacks.
@@ -31,7 +30,7 @@ import keras
 from keras import layers
 
 from fusion_tf.models.fused_batch_norm import FusedBatchNormalization
-from fusion_tf.models.scaled_projection import ScaledProjection
+from fusion_tf.models.scaled_residual import ScaledResidual
 
 # Three valid 3x3 convolutions, a valid 3x3 max pool and four stride-2 valid reductions take a
 # 75-pixel side down to 1 (75 -> 37 -> 35 -> 17 -> 15 -> 7 -> 3 -> 1); one pixel less leaves
@@ -147,15 +146,11 @@ class _LayerFactory:
         projection = f"{name}__Conv2d_1x1"
         up = self.weighted(
             projection,
-            lambda: ScaledProjection(
-                scale,
-                filters=x.shape[-1],
-                kernel_size=1,
-                kernel_regularizer=self.regularizer,
-                name=projection,
+            lambda: layers.Conv2D(
+                x.shape[-1], 1, kernel_regularizer=self.regularizer, name=projection
             ),
         )(mixed)
-        x = layers.Add(name=f"{name}__Add")([x, up])
+        x = ScaledResidual(scale, name=f"{name}__ScaledResidual")([x, up])
         if activation:
             x = layers.ReLU(name=f"{name}__Relu")(x)
         return x

@@ -171,7 +171,7 @@ def test_presets_are_named_and_custom_presets_are_accepted():
     custom = InceptionResNetV1Preset(width_multiplier=0.125, block35_repeats=2)
     model = inception_resnet_v1((75, 75, 3), preset=custom)
     assert model.get_layer("Conv2d_1a_3x3").filters == 4
-    assert model.get_layer("Repeat__block35_2__Add")
+    assert model.get_layer("Repeat__block35_2__ScaledResidual")
 
 
 def test_small_preset_is_tiny_at_twice_the_width():
@@ -189,11 +189,11 @@ def test_small_preset_is_tiny_at_twice_the_width():
 def test_facenet_architecture_details(facenet_model):
     layers_by_name = {layer.name: layer for layer in facenet_model.layers}
     assert not [name for name in layers_by_name if "/" in name]
-    assert layers_by_name["Repeat__block35_5__Conv2d_1x1"].scale == 0.17
-    assert layers_by_name["Repeat_1__block17_10__Conv2d_1x1"].scale == 0.10
-    assert layers_by_name["Repeat_2__block8_5__Conv2d_1x1"].scale == 0.20
+    assert layers_by_name["Repeat__block35_5__ScaledResidual"].scale == 0.17
+    assert layers_by_name["Repeat_1__block17_10__ScaledResidual"].scale == 0.10
+    assert layers_by_name["Repeat_2__block8_5__ScaledResidual"].scale == 0.20
     # The last block8 is unscaled and has no activation.
-    assert layers_by_name["Block8__Conv2d_1x1"].scale == 1.0
+    assert layers_by_name["Block8__ScaledResidual"].scale == 1.0
     assert "Block8__Relu" not in layers_by_name
     assert layers_by_name["Logits__Dropout"].rate == pytest.approx(0.2)
     assert not layers_by_name["Bottleneck"].use_bias
