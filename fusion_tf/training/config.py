@@ -53,11 +53,11 @@ class TrainConfig:
         captions_per_image: int. Captions drawn for each image of a batch, at random from its
             own (the paper: all 5); fewer spend a step's samples on more photos.
         epochs: int. Passes over the training images.
-        time_budget_minutes: float. Minutes the training loop may take (0: no limit). At the end
-            of the first epoch `epochs` is lowered to the most that end within it at that
-            epoch's pace (its steps after the first, which traces the graph, and its
+        time_budget_minutes: float. Minutes the training loop may take (0: no limit). At each
+            epoch's end `epochs` is lowered to the most that end within it at the pace so far
+            (the steps after the first, which traces the graph, and the epoch ends with their
             validation), and the cosine decay set to end there; the end-of-run evaluation and
-            export come after it.
+            export come after it. A resumed run keeps the plan its checkpoint holds.
         learning_rate: float. Adam's learning rate (the paper: 1e-3).
         center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
         center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).

@@ -1,4 +1,4 @@
-"""How many epochs fit a training time budget, planned from the pace of the first epoch."""
+"""How many epochs fit a training time budget, planned from the pace of the epochs so far."""
 
 import math
 
@@ -26,3 +26,26 @@ def epochs_within_budget(
         raise ValueError(f"seconds_per_epoch={seconds_per_epoch} must be positive")
     more = math.floor(max(budget_seconds - elapsed_seconds, 0.0) / seconds_per_epoch)
     return max(epochs_done, min(max_epochs, epochs_done + more))
+
+
+def seconds_per_epoch(
+    steps_seconds: float,
+    timed_steps: int,
+    steps_per_epoch: int,
+    epoch_end_seconds: float,
+    epoch_ends: int,
+) -> float:
+    """One more epoch's expected cost: its steps at their mean pace, and a mean epoch end.
+
+    Args:
+        steps_seconds: float. Time the timed steps took.
+        timed_steps: int. Steps timed, at least one.
+        steps_per_epoch: int. Steps an epoch.
+        epoch_end_seconds: float. Time the epoch ends took (validation, checkpoints).
+        epoch_ends: int. Epoch ends timed, at least one.
+    """
+    if timed_steps < 1 or epoch_ends < 1:
+        raise ValueError(
+            f"timed_steps={timed_steps}, epoch_ends={epoch_ends}: the pace needs a step and an epoch end"
+        )
+    return steps_seconds / timed_steps * steps_per_epoch + epoch_end_seconds / epoch_ends

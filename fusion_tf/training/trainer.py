@@ -25,7 +25,7 @@ from fusion_tf.evaluation.modality_gap import modality_gap
 from fusion_tf.evaluation.recall import recall_at_k
 from fusion_tf.losses.objective import Objective
 from fusion_tf.models.fusion_model import TOWERS, FusionModel
-from fusion_tf.training import summaries
+from fusion_tf.training import summaries, time_budget
 from fusion_tf.training.config import TrainConfig
 from fusion_tf.training.learning_rate import learning_rate_schedule
 from fusion_tf.training.precision import dtype_policy
@@ -40,7 +40,6 @@ from fusion_tf.training.run_folder import (
     restore_newest_readable,
 )
 from fusion_tf.training.strategy import is_chief, make_strategy
-from fusion_tf.training.time_budget import epochs_within_budget
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +128,8 @@ class Trainer:
         self.total_steps = self.steps_per_epoch * config.epochs
         if config.max_steps:
             self.total_steps = min(self.total_steps, config.max_steps)
+        # What the settings ask; a time budget's plan may end sooner (self.total_steps).
+        self.configured_steps = self.total_steps
 
         self.strategy = strategy or make_strategy(config.strategy, config.tpu)
         self.chief = is_chief(self.strategy)
@@ -221,23 +222,32 @@ class Trainer:
             self.train_step = self._make_train_step()
 
     def _plan_to_budget(self, step: int, elapsed: float, seconds_per_epoch: float) -> None:
-        """Fixes the run's length to the epochs that end within config.time_budget_minutes."""
-        epochs = epochs_within_budget(
+        """Sets the run's length to the epochs that end within config.time_budget_minutes.
+
+        Called at every epoch's end: the first plan, then a new one whenever the pace so far
+        moves an epoch into or out of the budget (a host whose pace changes after its first
+        epoch neither leaves budget unused nor runs over it).
+        """
+        epochs = time_budget.epochs_within_budget(
             self.config.time_budget_minutes * 60,
             elapsed,
             seconds_per_epoch,
             epochs_done=step // self.steps_per_epoch,
             max_epochs=self.config.epochs,
         )
-        planned = min(epochs * self.steps_per_epoch, self.total_steps)
+        planned = min(epochs * self.steps_per_epoch, self.configured_steps)
+        first = int(self.planned_steps.numpy()) == 0
+        if not first and planned == self.total_steps:
+            return
         self.planned_steps.assign(planned)
         logger.info(
             f"time budget {self.config.time_budget_minutes:g} min: an epoch takes "
             f"{format_duration(seconds_per_epoch)} here, so {epochs} of {self.config.epochs} "
-            f"epochs ({planned} steps), ending after about "
+            f"epochs ({planned} steps{'' if first else f', planned {self.total_steps} before'}), "
+            "ending after about "
             f"{format_duration(elapsed + (planned - step) / self.steps_per_epoch * seconds_per_epoch)}"
         )
-        if planned < self.total_steps:
+        if planned != self.total_steps:
             self._end_at(planned)
 
     @property
@@ -392,7 +402,8 @@ class Trainer:
         if config.time_budget_minutes and planned:
             logger.info(f"keeping the time budget's plan of {planned} steps")
             self._end_at(min(planned, self.total_steps))
-        plan_pending = bool(config.time_budget_minutes) and not planned
+        # A resumed run keeps its plan: the time its earlier part took is not known here.
+        planning = bool(config.time_budget_minutes) and not planned
         counts = self.model.parameter_counts()
         logger.info(
             f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters "
@@ -418,6 +429,7 @@ class Trainer:
         step, window_start, window_steps = start_step, time.perf_counter(), 0
         # The budget's clock; its pace leaves out the first step, which traces the graph.
         loop_start = first_step_end = window_start
+        epoch_end_seconds, epoch_ends = 0.0, 0
         while step < self.total_steps:
             if self.stop_signal is not None:
                 writers.close()
@@ -470,17 +482,25 @@ class Trainer:
                         )
                         + f" modality_gap {entry['modality_gap']:.3f}"
                     )
-                if plan_pending and step < self.total_steps:
-                    now, timed_steps = time.perf_counter(), step - start_step - 1
-                    # The steps at their pace after the first, and the validation: it recurs.
-                    seconds_per_epoch = (
-                        (steps_end - first_step_end) / timed_steps * self.steps_per_epoch
-                        + (now - steps_end)
-                        if timed_steps
-                        else now - loop_start
+                # The planned last epoch too: a pace turned faster may fit one more.
+                if planning and step < self.configured_steps:
+                    now = time.perf_counter()
+                    # The steps after the first (which traces the graph; it is the only one
+                    # where an epoch is one step) and the epoch ends (validation, checkpoints),
+                    # each at its mean so far: both recur.
+                    ends_seconds = epoch_end_seconds + now - steps_end
+                    timed_steps = step - start_step - 1
+                    steps_seconds = now - first_step_end - ends_seconds
+                    if not timed_steps:
+                        timed_steps, steps_seconds = 1, first_step_end - loop_start
+                    pace = time_budget.seconds_per_epoch(
+                        steps_seconds,
+                        timed_steps,
+                        self.steps_per_epoch,
+                        ends_seconds,
+                        epoch_ends + 1,
                     )
-                    self._plan_to_budget(step, now - loop_start, seconds_per_epoch)
-                    plan_pending = False
+                    self._plan_to_budget(step, now - loop_start, pace)
                     progress.total_steps = self.total_steps
                 # Saved after the plan, so that a run resumed from here keeps it.
                 self.manager.save(checkpoint_number=step)
@@ -491,7 +511,9 @@ class Trainer:
                 if self.chief:
                     history_path.write_text(json.dumps(history, indent=1) + "\n")
                 # samples/s counts the window's steps, not the validation and checkpoints.
-                window_start += time.perf_counter() - steps_end
+                end_seconds = time.perf_counter() - steps_end
+                window_start += end_seconds
+                epoch_end_seconds, epoch_ends = epoch_end_seconds + end_seconds, epoch_ends + 1
         if validation and self.chief:
             writers.projector(
                 embed_split(

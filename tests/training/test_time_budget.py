@@ -1,11 +1,11 @@
-"""A training time budget: the epochs planned from the first epoch's pace, and a run that keeps to them."""
+"""A training time budget: the epochs planned from the pace so far, and a run that keeps to them."""
 
 import re
 
 import pytest
 
-from fusion_tf.training import trainer as trainer_module
-from fusion_tf.training.time_budget import epochs_within_budget
+from fusion_tf.training import time_budget
+from fusion_tf.training.time_budget import epochs_within_budget, seconds_per_epoch
 from fusion_tf.training.trainer import Trainer
 
 
@@ -30,6 +30,17 @@ def test_epochs_within_a_budget_of_55_minutes(
 def test_epochs_within_budget_needs_a_pace():
     with pytest.raises(ValueError, match="seconds_per_epoch=0"):
         epochs_within_budget(60.0, 1.0, 0.0, 1, 3)
+
+
+def test_an_epoch_costs_its_steps_at_their_mean_pace_and_a_mean_epoch_end():
+    # 99 steps in 198 s and two epoch ends in 30 s: 100 steps at 2 s, and 15 s.
+    assert seconds_per_epoch(198.0, 99, 100, 30.0, 2) == pytest.approx(215.0)
+
+
+@pytest.mark.parametrize(("timed_steps", "epoch_ends"), [(0, 1), (5, 0)])
+def test_the_pace_needs_a_step_and_an_epoch_end(timed_steps, epoch_ends):
+    with pytest.raises(ValueError, match=f"timed_steps={timed_steps}, epoch_ends={epoch_ends}"):
+        seconds_per_epoch(10.0, timed_steps, 5, 1.0, epoch_ends)
 
 
 @pytest.mark.parametrize(
@@ -65,14 +76,15 @@ def test_the_plan_sets_the_decay_and_a_resumed_run_keeps_it(tiny_config, tmp_pat
         calls.append((budget_seconds, seconds_per_epoch > 0, epochs_done, max_epochs))
         return 2
 
-    monkeypatch.setattr(trainer_module, "epochs_within_budget", plan_two_epochs)
+    monkeypatch.setattr(time_budget, "epochs_within_budget", plan_two_epochs)
     budgeted = dict(
         time_budget_minutes=30.0, learning_rate_schedule="cosine", warmup_epochs=1, epochs=4
     )
     first = Trainer(tiny_config(tmp_path, **budgeted))
     assert first.learning_rate(6) > 0  # 4 epochs of 2 steps until the plan
     history = first.train()
-    assert calls == [(1800.0, True, 1, 4)]  # planned once, at the first epoch's end
+    # Planned at each epoch's end, the planned last included (a faster pace may add one).
+    assert calls == [(1800.0, True, 1, 4), (1800.0, True, 2, 4)]
     assert [entry["step"] for entry in history] == [2, 4]
     assert first.total_steps == int(first.planned_steps.numpy()) == 4
     assert float(first.learning_rate(4)) == pytest.approx(0.0, abs=1e-9)  # the decay ends there
@@ -84,7 +96,7 @@ def test_the_plan_sets_the_decay_and_a_resumed_run_keeps_it(tiny_config, tmp_pat
     resumed = Trainer(tiny_config(tmp_path, **{**budgeted, "epochs": 6}))
     history = resumed.train()
     assert int(resumed.step.numpy()) == 4 and [entry["step"] for entry in history] == [2, 4]
-    assert len(calls) == 1
+    assert len(calls) == 2
 
     # Without a budget the configured epochs rule again.
     unbudgeted = Trainer(
@@ -92,3 +104,35 @@ def test_the_plan_sets_the_decay_and_a_resumed_run_keeps_it(tiny_config, tmp_pat
     )
     unbudgeted.train()
     assert int(unbudgeted.step.numpy()) == 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("plans", "steps"), [((2, 3), 6), ((3, 2), 4)])
+def test_a_new_pace_moves_the_plan_and_the_decay_with_it(
+    tiny_config, tmp_path, monkeypatch, caplog, plans, steps
+):
+    # A host that turns faster after the first epoch gains an epoch; one that turns slower
+    # loses one rather than run over the budget.
+    calls = []
+
+    def planner(budget_seconds, elapsed, seconds_per_epoch, epochs_done, max_epochs):
+        calls.append(epochs_done)
+        return plans[min(len(calls), len(plans)) - 1]
+
+    monkeypatch.setattr(time_budget, "epochs_within_budget", planner)
+    trainer = Trainer(
+        tiny_config(
+            tmp_path,
+            time_budget_minutes=30.0,
+            learning_rate_schedule="cosine",
+            warmup_epochs=1,
+            epochs=4,
+        )
+    )
+    with caplog.at_level("INFO"):
+        history = trainer.train()
+    assert calls == list(range(1, steps // 2 + 1))  # at every epoch's end
+    assert [entry["step"] for entry in history] == list(range(2, steps + 1, 2))
+    assert trainer.total_steps == int(trainer.planned_steps.numpy()) == steps
+    assert float(trainer.learning_rate(steps)) == pytest.approx(0.0, abs=1e-9)
+    assert f"({steps} steps, planned {2 * plans[0]} before)" in caplog.text
