@@ -225,8 +225,9 @@ class Trainer:
         """Sets the run's length to the epochs that end within config.time_budget_minutes.
 
         Called at every epoch's end: the first plan, then a new one whenever the pace so far
-        moves an epoch into or out of the budget (a host whose pace changes after its first
-        epoch neither leaves budget unused nor runs over it).
+        moves an epoch into or out of the budget, so that a host whose pace changes after its
+        first epoch is followed (an epoch given up before it would end past the budget, one
+        added back where it now fits).
         """
         budget = self.config.time_budget_minutes * 60
 
