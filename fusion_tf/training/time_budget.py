@@ -14,11 +14,15 @@ def epochs_within_budget(
     seconds_per_epoch: float,
     epochs_done: int,
     max_epochs: int,
+    planned_epochs: int | None = None,
 ) -> int:
     """The epochs a run trains in all: those done, and as many more as end within the budget.
 
     Never fewer than `epochs_done` (the run cannot give back what it trained) nor more than
-    `max_epochs` (the configured count stays the upper bound).
+    `max_epochs` (the configured count stays the upper bound). A re-plan (`planned_epochs`
+    given) drops epochs as soon as they would end past the budget, but adds one only where it
+    ends with `ADD_MARGIN` of the budget spare: a pace wavering at the budget's edge would
+    otherwise add and remove the same epoch, each time moving the learning-rate decay.
 
     Args:
         budget_seconds: float. The training's whole budget, from its start.
@@ -26,11 +30,19 @@ def epochs_within_budget(
         seconds_per_epoch: float. One more epoch's expected cost, validation included.
         epochs_done: int. Epochs already trained.
         max_epochs: int. The configured epoch count.
+        planned_epochs: int or None. The plan in force, None for the first plan.
     """
     if seconds_per_epoch <= 0:
         raise ValueError(f"seconds_per_epoch={seconds_per_epoch} must be positive")
-    more = math.floor(max(budget_seconds - elapsed_seconds, 0.0) / seconds_per_epoch)
-    return max(epochs_done, min(max_epochs, epochs_done + more))
+
+    def fitting(budget: float) -> int:
+        more = math.floor(max(budget - elapsed_seconds, 0.0) / seconds_per_epoch)
+        return max(epochs_done, min(max_epochs, epochs_done + more))
+
+    epochs = fitting(budget_seconds)
+    if planned_epochs is not None and epochs > planned_epochs:
+        epochs = max(planned_epochs, fitting(budget_seconds * (1 - ADD_MARGIN)))
+    return epochs
 
 
 def seconds_per_epoch(

@@ -226,27 +226,18 @@ class Trainer:
 
         Called at every epoch's end: the first plan, then a new one whenever the pace so far
         moves an epoch into or out of the budget, so that a host whose pace changes after its
-        first epoch is followed (an epoch given up before it would end past the budget, one
-        added back where it now fits).
+        first epoch is followed (`time_budget.epochs_within_budget` gives an epoch up before it
+        would end past the budget and adds one back only where it ends with time to spare).
         """
-        budget = self.config.time_budget_minutes * 60
-
-        def epochs_within(seconds: float) -> int:
-            return time_budget.epochs_within_budget(
-                seconds,
-                elapsed,
-                seconds_per_epoch,
-                epochs_done=step // self.steps_per_epoch,
-                max_epochs=self.config.epochs,
-            )
-
-        epochs = epochs_within(budget)
         first = int(self.planned_steps.numpy()) == 0
-        planned_epochs = math.ceil(self.total_steps / self.steps_per_epoch)
-        if not first and epochs > planned_epochs:
-            # An epoch is added only with time to spare: a pace wavering at the budget's edge
-            # would add and remove the same epoch, each time moving the decay and retracing.
-            epochs = max(planned_epochs, epochs_within(budget * (1 - time_budget.ADD_MARGIN)))
+        epochs = time_budget.epochs_within_budget(
+            self.config.time_budget_minutes * 60,
+            elapsed,
+            seconds_per_epoch,
+            epochs_done=step // self.steps_per_epoch,
+            max_epochs=self.config.epochs,
+            planned_epochs=None if first else math.ceil(self.total_steps / self.steps_per_epoch),
+        )
         planned = min(epochs * self.steps_per_epoch, self.configured_steps)
         if not first and planned == self.total_steps:
             return
