@@ -15,7 +15,9 @@ the `small` preset (tiny at twice its width) paid for by reading the captions at
 and 59.3 for tiny with 112 px captions and 28 epochs; 56.8 and 60.0 minutes on an idle 2-core
 Xeon). Hosts of one kind step at different paces, so a time budget of 55 minutes of training
 trains at most those 21 epochs and fewer where they would not end within it, and the evaluation
-and export after it end the run inside the hour.
+and export after it end the run inside the hour. The cosine's peak is twice the paper's Adam rate
+(2e-3): under that budget it ended above 1e-3 on both seeds, also when read at the epoch where
+the 1e-3 run ended (seed 0: 61.2 against 55.2; seed 1: 52.3 against 51.7).
 flickr8k_trainval has no test split, so the figure reported is the dev split's at the last
 checkpoint, never the best one.
 """
@@ -30,6 +32,7 @@ def get_config() -> dict:
         {
             "towers": "separate",
             "loss": "paper+contrastive",
+            "learning_rate": 2e-3,
             "learning_rate_schedule": "cosine",
             "warmup_epochs": 1.0,
             "photo_augmentation": "crop_color",
