@@ -29,6 +29,9 @@ from fusion_tf.text.encoder import TextImageEncoder
 
 # The paper's input configurations: how many times each modality appears per image.
 INPUT_CONFIGS = {"standard": 1, "config2": 2}
+# Captions scored for each image, the first ones: the Flickr30K and COCO protocols score five (a
+# COCO image may have up to seven). Fixed, so that a training setting cannot change the protocol.
+EVALUATION_CAPTIONS_PER_IMAGE = 5
 STANDARDIZATIONS = ("fixed", "per_image")
 # "none": the paper's photos (config-2 adds their flip); "crop": a random resized crop of each
 # photo view; "crop_color": that and colour jitter (SimCLR's, milder).
@@ -45,8 +48,8 @@ class PipelineConfig:
     Args:
         image_size: int. Side of the model's square input. Defaults to 160.
         images_per_batch: int. Images (classes) per global batch; the paper uses 45.
-        captions_per_image: int. Captions used per image: the first ones at evaluation, cycled
-            when an image has fewer. Defaults to 5.
+        captions_per_image: int. Captions drawn for each training image, cycled when it has
+            fewer. Defaults to 5. Evaluation scores EVALUATION_CAPTIONS_PER_IMAGE whatever it is.
         input_config: str. The paper's input configuration: "standard" (image + 5 captions) or
             "config2" (+ flipped image and 5 caption crops). Defaults to "standard".
         standardization: str. "fixed", (x - 127.5) / 128, or facenet's "per_image" mean and
@@ -309,10 +312,14 @@ def evaluation_photos(
 def evaluation_captions(
     data_dir: str | os.PathLike, split: str, config: PipelineConfig, batch_size: int = 128
 ) -> tf.data.Dataset:
-    """Batches of {"images", "image_index", "text"}: each photo's first captions, in file order."""
+    """Batches of {"images", "image_index", "text"}: each photo's first captions, in file order.
+
+    The first EVALUATION_CAPTIONS_PER_IMAGE of each photo, whatever `config.captions_per_image`
+    draws in training.
+    """
 
     def captions_of(index, example):
-        count = tf.minimum(tf.shape(example[schema.CAPTION_TEXT])[0], config.captions_per_image)
+        count = tf.minimum(tf.shape(example[schema.CAPTION_TEXT])[0], EVALUATION_CAPTIONS_PER_IMAGE)
         return tf.data.Dataset.from_tensor_slices(
             {
                 "png": example[schema.CAPTION_IMAGE][:count],

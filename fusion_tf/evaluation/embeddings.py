@@ -46,7 +46,6 @@ def embed_split_with_saved_model(
     saved_model_dir: str,
     data_dir: str,
     split: str,
-    captions_per_image: int = 5,
     batch_size: int = 64,
 ) -> dict[str, np.ndarray]:
     """The same embeddings through an exported SavedModel, fed stored JPEG bytes and raw captions.
@@ -63,7 +62,7 @@ def embed_split_with_saved_model(
     for batch in records.batch(batch_size):
         photos.append(embed_image(images=batch[schema.IMAGE])["embeddings"].numpy())
     for index, example in enumerate(records):
-        image_texts = example[schema.CAPTION_TEXT][:captions_per_image]
+        image_texts = example[schema.CAPTION_TEXT][: pipeline.EVALUATION_CAPTIONS_PER_IMAGE]
         captions.append(embed_text(captions=image_texts)["embeddings"].numpy())
         caption_to_image.extend([index] * len(image_texts))
         texts.extend(text.decode("utf-8") for text in image_texts.numpy())

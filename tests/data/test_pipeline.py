@@ -81,8 +81,10 @@ def test_distributed_input_divides_the_batch(shards):
     assert all(label % 2 == 1 for batch in batches for label in batch["labels"].numpy())
 
 
-def test_evaluation_order_and_caption_counts(shards):
-    config = data.PipelineConfig(image_size=64)
+@pytest.mark.parametrize("captions_per_image", [5, 2])
+def test_evaluation_order_and_caption_counts(shards, captions_per_image):
+    # Training's caption draw does not change what is scored.
+    config = data.PipelineConfig(image_size=64, captions_per_image=captions_per_image)
     photos = list(data.evaluation_photos(shards, "val", config, batch_size=2))
     captions = list(data.evaluation_captions(shards, "val", config, batch_size=4))
     image_index = np.concatenate([batch["image_index"].numpy() for batch in photos])
