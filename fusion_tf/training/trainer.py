@@ -27,7 +27,7 @@ from fusion_tf.losses.objective import Objective
 from fusion_tf.models.fusion_model import TOWERS, FusionModel
 from fusion_tf.training import summaries, time_budget
 from fusion_tf.training.config import TrainConfig
-from fusion_tf.training.learning_rate import learning_rate_schedule
+from fusion_tf.training.learning_rate import end_schedule_at, learning_rate_schedule
 from fusion_tf.training.precision import dtype_policy
 from fusion_tf.training.progress import Progress, format_duration
 from fusion_tf.training.run_folder import (
@@ -154,7 +154,12 @@ class Trainer:
                 temperature=config.temperature,
                 learn_temperature=config.learn_temperature,
             )
-            self.learning_rate = self._schedule()
+            self.learning_rate = learning_rate_schedule(
+                config.learning_rate_schedule,
+                config.learning_rate,
+                self.total_steps,
+                warmup_steps=self.warmup_steps,
+            )
             optimizer = keras.optimizers.Adam(self.learning_rate)
             if config.mixed_precision == "float16":
                 optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -204,22 +209,18 @@ class Trainer:
         # Public so that benchmarks time exactly the step training runs.
         self.train_step = self._make_train_step()
 
-    def _schedule(self):
-        return learning_rate_schedule(
-            self.config.learning_rate_schedule,
-            self.config.learning_rate,
-            self.total_steps,
-            warmup_steps=round(self.config.warmup_epochs * self.steps_per_epoch),
-        )
+    @property
+    def warmup_steps(self) -> int:
+        return round(self.config.warmup_epochs * self.steps_per_epoch)
 
     def _end_at(self, total_steps: int) -> None:
-        """Ends training at `total_steps`, the learning-rate schedule's decay with it."""
+        """Ends training at `total_steps`, the learning-rate schedule's decay with it.
+
+        The schedule's lengths are variables that the traced step reads, so it is not retraced.
+        """
         self.total_steps = total_steps
         if callable(self.learning_rate):
-            self.learning_rate = self._schedule()
-            self.optimizer.learning_rate = self.learning_rate
-            # The step traced the old schedule's length into its graph.
-            self.train_step = self._make_train_step()
+            end_schedule_at(self.learning_rate, total_steps, self.warmup_steps)
 
     def _plan_to_budget(self, step: int, elapsed: float, seconds_per_epoch: float) -> None:
         """Sets the run's length to the epochs that end within config.time_budget_minutes.

@@ -155,8 +155,12 @@ def test_a_new_pace_moves_the_plan_and_the_decay_with_it(
             epochs=4,
         )
     )
+    step_function = trainer.train_step
     with caplog.at_level("INFO"):
         history = trainer.train()
+    # A re-plan moves the decay's end in variables the step reads: one trace for the run.
+    assert trainer.train_step is step_function
+    assert step_function.experimental_get_tracing_count() == 1
     assert [entry["step"] for entry in history] == list(range(2, steps + 1, 2))
     assert trainer.total_steps == int(trainer.planned_steps.numpy()) == steps
     assert float(trainer.learning_rate(steps)) == pytest.approx(0.0, abs=1e-9)
