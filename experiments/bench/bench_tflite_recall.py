@@ -15,12 +15,10 @@ import pathlib
 import tempfile
 
 import numpy as np
-import tensorflow as tf
 from absl import app, flags
 
 from experiments.bench.bench_tflite import min_cosine
 from fusion_tf import machine
-from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline, schema
 from fusion_tf.evaluation.embeddings import embed_split_with_saved_model
 from fusion_tf.evaluation.recall import recall_at_k
@@ -61,13 +59,13 @@ def main(argv: list[str]) -> None:
         saved_dir = export_run(model_dir, scratch / "saved", FLAGS.checkpoint)
         lite_dir = export_run(model_dir, scratch / "lite", FLAGS.checkpoint, "tflite")
         saved = embed_split_with_saved_model(str(saved_dir), data_dir, FLAGS.split)
-        records = tf.data.TFRecordDataset(manifest_lib.split_files(data_dir, FLAGS.split))
+        records = pipeline.ordered_records(data_dir, FLAGS.split)
         pixels = np.stack(
             [
                 pipeline.decode_image(
                     stored_jpeg(bytes(example[schema.IMAGE].numpy()), settings), image_size
                 )
-                for example in records.map(schema.parse_example)
+                for example in records
             ]
         ).astype(np.float32)
         canvases = encoder.encode(list(saved["texts"]))

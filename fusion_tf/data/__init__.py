@@ -5,6 +5,7 @@ from fusion_tf.data.pipeline import (
     PipelineConfig,
     evaluation_captions,
     evaluation_photos,
+    ordered_records,
     standardize,
     training_dataset,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "encoder_dir",
     "evaluation_captions",
     "evaluation_photos",
+    "ordered_records",
     "read_manifest",
     "split_files",
     "standardize",

@@ -285,23 +285,37 @@ def training_dataset(
     return dataset.map(_flatten_batch).prefetch(tf.data.AUTOTUNE)
 
 
-def _ordered_records(data_dir: str | os.PathLike, split: str) -> tf.data.Dataset:
-    files = manifest_lib.split_files(data_dir, split)
-    return tf.data.TFRecordDataset(files).map(
-        schema.parse_example, num_parallel_calls=tf.data.AUTOTUNE
-    )
+def ordered_records(
+    data_dir: str | os.PathLike, split: str, first_images: int | None = None
+) -> tf.data.Dataset:
+    """The split's parsed records in file order (photo i is record i), only the first if asked."""
+    records = tf.data.TFRecordDataset(manifest_lib.split_files(data_dir, split))
+    if first_images is not None:
+        if first_images < 1:
+            raise ValueError(
+                f"first_images={first_images}: expected a positive number of photos, or None"
+            )
+        records = records.take(first_images)
+    return records.map(schema.parse_example, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def evaluation_photos(
-    data_dir: str | os.PathLike, split: str, config: PipelineConfig, batch_size: int = 128
+    data_dir: str | os.PathLike,
+    split: str,
+    config: PipelineConfig,
+    batch_size: int = 128,
+    first_images: int | None = None,
 ) -> tf.data.Dataset:
-    """Batches of {"images", "image_index"}: every photo of the split in file order, unaugmented."""
+    """Batches of {"images", "image_index"}: every photo of the split in file order, unaugmented.
+
+    With `first_images`, only that many of the split's first photos.
+    """
 
     def prepare(index, example):
         photo = decode_image(example[schema.IMAGE], config.image_size)
         return {"images": standardize(photo, config.standardization), "image_index": index}
 
-    records = _ordered_records(data_dir, split).enumerate()
+    records = ordered_records(data_dir, split, first_images).enumerate()
     return (
         records.map(prepare, num_parallel_calls=tf.data.AUTOTUNE)
         .batch(batch_size)
@@ -310,12 +324,16 @@ def evaluation_photos(
 
 
 def evaluation_captions(
-    data_dir: str | os.PathLike, split: str, config: PipelineConfig, batch_size: int = 128
+    data_dir: str | os.PathLike,
+    split: str,
+    config: PipelineConfig,
+    batch_size: int = 128,
+    first_images: int | None = None,
 ) -> tf.data.Dataset:
     """Batches of {"images", "image_index", "text"}: each photo's first captions, in file order.
 
     The first EVALUATION_CAPTIONS_PER_IMAGE of each photo, whatever `config.captions_per_image`
-    draws in training.
+    draws in training; with `first_images`, of that many of the split's first photos only.
     """
 
     def captions_of(index, example):
@@ -338,7 +356,7 @@ def evaluation_captions(
             "text": caption["text"],
         }
 
-    records = _ordered_records(data_dir, split).enumerate()
+    records = ordered_records(data_dir, split, first_images).enumerate()
     return (
         records.flat_map(captions_of)
         .map(prepare, num_parallel_calls=tf.data.AUTOTUNE)

@@ -95,6 +95,19 @@ def test_evaluation_order_and_caption_counts(shards, captions_per_image):
     assert photos[0]["images"].shape[1:] == (64, 64, 3)
 
 
+def test_evaluation_of_a_split_s_first_images(shards):
+    config = data.PipelineConfig(image_size=64)
+    photos = list(data.evaluation_photos(shards, "val", config, batch_size=2, first_images=2))
+    captions = list(data.evaluation_captions(shards, "val", config, batch_size=4, first_images=2))
+    assert np.concatenate([batch["image_index"] for batch in photos]).tolist() == [0, 1]
+    caption_image = np.concatenate([batch["image_index"] for batch in captions])
+    assert caption_image.tolist() == [0] * 5 + [1] * 5  # not the third photo's 2
+    # Asking for more photos than the split has yields them all (the caller checks the count).
+    assert len(list(data.ordered_records(shards, "val", first_images=10))) == 3
+    with pytest.raises(ValueError, match="first_images=0"):
+        data.ordered_records(shards, "val", first_images=0)
+
+
 def test_evaluation_captions_match_the_encoder(tmp_path, write_shards):
     encoder = write_shards(tmp_path, {"train": 2, "val": 1})
     config = data.PipelineConfig(image_size=256)

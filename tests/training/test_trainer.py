@@ -196,6 +196,18 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     in_memory = embed_split(model, config.data_dir, "val", second.pipeline_config)
     for modality in ("photos", "captions"):
         np.testing.assert_allclose(served[modality], in_memory[modality], atol=2e-3)
+    # Both paths score a split's first photos alone, and refuse more than the split has.
+    for embed, args in (
+        (embed_split_with_saved_model, (str(export_dir), config.data_dir, "val")),
+        (embed_split, (model, config.data_dir, "val", second.pipeline_config)),
+    ):
+        first = embed(*args, first_images=2)
+        assert len(first["photos"]) == 2 and set(first["caption_to_image"]) == {0, 1}
+        np.testing.assert_allclose(first["photos"], in_memory["photos"][:2], atol=2e-3)
+        kept = in_memory["caption_to_image"] < 2
+        np.testing.assert_allclose(first["captions"], in_memory["captions"][kept], atol=2e-3)
+        with pytest.raises(ValueError, match="has 4 images, fewer than the 5 asked for"):
+            embed(*args, first_images=5)
 
 
 def test_the_cosine_schedule_reaches_the_optimizer(tiny_config, tmp_path):
