@@ -185,6 +185,23 @@ def tiny_shards(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def run_cli():
+    """run_cli(name, *flags): `python -m fusion_tf.cli.NAME FLAGS` from the project root, captured."""
+
+    def run(name: str, *flags: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", f"fusion_tf.cli.{name}", *flags],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, write_shards):
     """A training run of the tiny model on 12 coloured squares: three steps, best checkpoint kept."""
     from fusion_tf.training.config import TrainConfig

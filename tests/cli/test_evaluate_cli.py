@@ -1,30 +1,15 @@
 """fusion-evaluate on a tiny trained run: a split's first images scored alone, and too many refused."""
 
 import json
-import pathlib
-import subprocess
-import sys
 
 from fusion_tf import data
 from fusion_tf.training.config import TrainConfig
 
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-
-def _evaluate(*flags: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fusion_tf.cli.evaluate", *flags],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_the_first_images_of_a_training_split_are_scored_beside_the_whole(tiny_run):
+def test_the_first_images_of_a_training_split_are_scored_beside_the_whole(tiny_run, run_cli):
     config = TrainConfig.load(str(tiny_run))
-    completed = _evaluate(
-        f"--model_dir={tiny_run}", "--split=train", "--first_images=5", "--protocol=all"
+    completed = run_cli(
+        "evaluate", f"--model_dir={tiny_run}", "--split=train", "--first_images=5", "--protocol=all"
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     assert "split train (its first 5 images)" in completed.stdout
@@ -37,8 +22,9 @@ def test_the_first_images_of_a_training_split_are_scored_beside_the_whole(tiny_r
     assert not (tiny_run / "evaluation_train").exists()  # the whole split's folder is not touched
 
 
-def test_more_images_than_the_split_has_is_one_clear_error(tiny_run, tmp_path):
-    completed = _evaluate(
+def test_more_images_than_the_split_has_is_one_clear_error(tiny_run, tmp_path, run_cli):
+    completed = run_cli(
+        "evaluate",
         f"--model_dir={tiny_run}",
         "--split=train",
         "--first_images=13",

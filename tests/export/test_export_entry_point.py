@@ -1,9 +1,6 @@
 """fusion-export (fusion_tf/cli/export.py) and export_run on a tiny trained run: output, replacing, refusing."""
 
 import json
-import pathlib
-import subprocess
-import sys
 
 import pytest
 
@@ -12,26 +9,15 @@ from fusion_tf.export.tflite import TFLITE_INFO_FILE
 from fusion_tf.orchestration.export_run import export_run
 
 pytestmark = pytest.mark.slow
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _run_script(*flags: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fusion_tf.cli.export", *flags],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
-def test_script_exports_the_run_and_replaces_an_earlier_export(tiny_run, tmp_path):
+def test_script_exports_the_run_and_replaces_an_earlier_export(tiny_run, tmp_path, run_cli):
     export_dir = tmp_path / "serving" / "1"
     export_dir.mkdir(parents=True)
     (export_dir / EXPORT_INFO_FILE).write_text("{}\n")
     (export_dir / "stale.txt").write_text("left by the earlier export")
 
-    completed = _run_script(f"--model_dir={tiny_run}", f"--export_dir={export_dir}")
+    completed = run_cli("export", f"--model_dir={tiny_run}", f"--export_dir={export_dir}")
 
     assert completed.returncode == 0, completed.stderr[-3000:]
     output = completed.stdout
@@ -62,11 +48,11 @@ def test_unknown_checkpoint_is_refused(tiny_run, tmp_path):
         export_run(tiny_run, tmp_path / "export", which="final")
 
 
-def test_script_writes_the_litert_files_and_says_what_each_needs(tiny_run, tmp_path):
+def test_script_writes_the_litert_files_and_says_what_each_needs(tiny_run, tmp_path, run_cli):
     export_dir = tmp_path / "lite"
 
-    completed = _run_script(
-        f"--model_dir={tiny_run}", f"--export_dir={export_dir}", "--format=tflite"
+    completed = run_cli(
+        "export", f"--model_dir={tiny_run}", f"--export_dir={export_dir}", "--format=tflite"
     )
 
     assert completed.returncode == 0, completed.stderr[-3000:]
