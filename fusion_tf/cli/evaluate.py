@@ -31,7 +31,10 @@ flags.DEFINE_string("data_dir", None, "Built shards (default: the run's data_dir
 flags.DEFINE_string("split", "test", "Split to score.")
 flags.DEFINE_enum("protocol", "all", list(PROTOCOLS), "Test protocol.")
 flags.DEFINE_integer(
-    "first_images", 0, "Score only the split's first N photos and their captions (0: all of them)."
+    "first_images",
+    0,
+    "Score only the split's first N photos and their captions (0: all of them).",
+    lower_bound=0,
 )
 flags.DEFINE_string(
     "output_dir", None, "Where results go (default MODEL_DIR/evaluation_SPLIT[_firstN])."
@@ -74,10 +77,6 @@ def main(argv):
     data_dir = FLAGS.data_dir or (config.data_dir if config else None)
     if data_dir is None:
         raise app.UsageError("--saved_model needs --data_dir (the built shards to score)")
-    if FLAGS.first_images < 0:
-        raise app.UsageError(
-            f"--first_images={FLAGS.first_images} must be 0 (all) or a number of photos"
-        )
     first_images = FLAGS.first_images or None  # None: the whole split
     scored = f"split {FLAGS.split}" + (
         f" (its first {first_images} images)" if first_images else ""

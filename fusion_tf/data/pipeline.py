@@ -288,12 +288,19 @@ def training_dataset(
 def ordered_records(
     data_dir: str | os.PathLike, split: str, first_images: int | None = None
 ) -> tf.data.Dataset:
-    """The split's parsed records in file order (photo i is record i), only the first if asked."""
-    records = tf.data.TFRecordDataset(manifest_lib.split_files(data_dir, split))
+    """The split's parsed records in file order (photo i is record i), only the first if asked.
+
+    The manifest's count of the split's photos refuses more than it has before anything is read.
+    """
+    manifest = manifest_lib.read_manifest(data_dir)
+    records = tf.data.TFRecordDataset(manifest_lib.split_files(data_dir, split, manifest))
     if first_images is not None:
         if first_images < 1:
+            raise ValueError(f"first_images={first_images}: expected a positive number, or None")
+        available = manifest["splits"][split]["images"]
+        if first_images > available:
             raise ValueError(
-                f"first_images={first_images}: expected a positive number of photos, or None"
+                f"split {split!r} has {available} images, fewer than the {first_images} asked for"
             )
         records = records.take(first_images)
     return records.map(schema.parse_example, num_parallel_calls=tf.data.AUTOTUNE)

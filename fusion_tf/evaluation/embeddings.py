@@ -21,16 +21,6 @@ def _compiled(model):
     return _COMPILED[model]
 
 
-def _check_first_images(embeddings: dict, split: str, first_images: int | None) -> dict:
-    """`embeddings`, once sure that a split asked for its first `first_images` photos had them."""
-    found = len(embeddings["photos"])
-    if first_images is not None and found < first_images:
-        raise ValueError(
-            f"split {split!r} has {found} images, fewer than the {first_images} asked for"
-        )
-    return embeddings
-
-
 def embed_split(
     model,
     data_dir: str,
@@ -54,13 +44,12 @@ def embed_split(
         captions.append(embed_captions(batch["images"]).numpy())
         caption_to_image.append(batch["image_index"].numpy())
         texts.extend(text.decode("utf-8") for text in batch["text"].numpy())
-    embeddings = {
+    return {
         "photos": np.concatenate(photos),
         "captions": np.concatenate(captions),
         "caption_to_image": np.concatenate(caption_to_image).astype(np.int64),
         "texts": np.array(texts, dtype=object),
     }
-    return _check_first_images(embeddings, split, first_images)
 
 
 def embed_split_with_saved_model(
@@ -86,10 +75,9 @@ def embed_split_with_saved_model(
         captions.append(embed_text(captions=image_texts)["embeddings"].numpy())
         caption_to_image.extend([index] * len(image_texts))
         texts.extend(text.decode("utf-8") for text in image_texts.numpy())
-    embeddings = {
+    return {
         "photos": np.concatenate(photos),
         "captions": np.concatenate(captions),
         "caption_to_image": np.array(caption_to_image, dtype=np.int64),
         "texts": np.array(texts, dtype=object),
     }
-    return _check_first_images(embeddings, split, first_images)

@@ -102,8 +102,9 @@ def test_evaluation_of_a_split_s_first_images(shards):
     assert np.concatenate([batch["image_index"] for batch in photos]).tolist() == [0, 1]
     caption_image = np.concatenate([batch["image_index"] for batch in captions])
     assert caption_image.tolist() == [0] * 5 + [1] * 5  # not the third photo's 2
-    # Asking for more photos than the split has yields them all (the caller checks the count).
-    assert len(list(data.ordered_records(shards, "val", first_images=10))) == 3
+    # The manifest's count refuses more photos than the split has before anything is read.
+    with pytest.raises(ValueError, match="split 'val' has 3 images, fewer than the 10 asked for"):
+        data.ordered_records(shards, "val", first_images=10)
     with pytest.raises(ValueError, match="first_images=0"):
         data.ordered_records(shards, "val", first_images=0)
 
