@@ -25,6 +25,7 @@ SMOKE_TRAINING = {
     "image_size": 75,
     # 75 px is the backbone's least side, so captions are read at it too.
     "caption_image_size": 0,
+    "caption_preset": "",
     "images_per_batch": 4,
     "epochs": 1,
     "max_steps": 2,

@@ -105,6 +105,7 @@ def export_model(
         "standardization": standardization,
         "towers": model.towers,
         "preset": model.preset,
+        "caption_preset": model.caption_preset,
         "stored_image": dataclasses.asdict(module.stored_image),
         "serving_limits": dataclasses.asdict(module.limits),
         "caption_layout": encoder.layout.to_config(),

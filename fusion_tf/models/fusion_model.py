@@ -30,7 +30,9 @@ class FusionModel(keras.Model):
     arrive at `image_size` like photos (one batch tensor, one serving input) and are resized
     inside the model, so the caption tower's convolutions cost (caption_image_size /
     image_size)^2 of the photo tower's per sample. Encoded captions are blocks of flat colour,
-    which survive a downscale that would blur a photo's detail.
+    which survive a downscale that would blur a photo's detail. With two separate backbones the
+    caption one may also be narrower and shallower, `caption_preset`: a step's caption views
+    outnumber its photos five to one, so the caption tower's width decides most of a step's cost.
     The retrieval embedding is the L2-normalised prelogits (`embed_photos`, `embed_captions`).
 
     Args:
@@ -44,6 +46,8 @@ class FusionModel(keras.Model):
         towers: str. One of `TOWERS`. Defaults to "single".
         caption_image_size: int or None. Side the caption backbone reads; None: `image_size`.
             Only with two backbones ("single" is one network at one input size).
+        caption_preset: str or None. Preset of the caption backbone; None: `preset`. Only with
+            `towers="separate"` (the other choices share convolutions, hence their shapes).
         **kwargs: Standard `keras.Model` arguments.
     """
 
@@ -57,6 +61,7 @@ class FusionModel(keras.Model):
         weight_decay: float = 5e-4,
         towers: str = "single",
         caption_image_size: int | None = None,
+        caption_preset: str | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -69,6 +74,13 @@ class FusionModel(keras.Model):
                 "one backbone reads both modalities at one size; use two backbones (towers "
                 "'separate' or 'single_modality_norm')"
             )
+        caption_preset = caption_preset or preset
+        if caption_preset != preset and towers != "separate":
+            raise ValueError(
+                f"caption_preset={caption_preset!r} differs from preset={preset!r}: only two "
+                "separate backbones (towers 'separate') can differ in shape; towers="
+                f"{towers!r} shares its convolutions"
+            )
         self.num_classes = num_classes
         self.image_size = image_size
         self.preset = preset
@@ -77,8 +89,9 @@ class FusionModel(keras.Model):
         self.weight_decay = weight_decay
         self.towers = towers
         self.caption_image_size = caption_image_size
+        self.caption_preset = caption_preset
 
-        def backbone(name, size=image_size, shared_weights=None):
+        def backbone(name, size=image_size, shared_weights=None, preset=preset):
             return inception_resnet_v1(
                 (size, size, 3),
                 preset=preset,
@@ -95,7 +108,7 @@ class FusionModel(keras.Model):
         else:
             shared = self.photo_backbone if towers == "single_modality_norm" else None
             self.caption_backbone = backbone(
-                "InceptionResnetV1_captions", caption_image_size, shared
+                "InceptionResnetV1_captions", caption_image_size, shared, caption_preset
             )
         regularizer = keras.regularizers.L2(weight_decay / 2.0) if weight_decay > 0 else None
         self.classifier = keras.layers.Dense(
@@ -107,12 +120,13 @@ class FusionModel(keras.Model):
         self.built = True
 
     def parameter_counts(self) -> dict[str, int]:
-        """Weights of one backbone, of the classifier and of the whole model (batch-norm statistics included).
+        """Weights of each backbone, of the classifier and of the whole model (batch-norm statistics included).
 
-        Shared weights count once in the total.
+        "backbone" is the photo one; shared weights count once in the total.
         """
         return {
             "backbone": self.photo_backbone.count_params(),
+            "caption_backbone": self.caption_backbone.count_params(),
             "classifier": self.classifier.count_params(),
             "total": self.count_params(),
         }
@@ -164,4 +178,5 @@ class FusionModel(keras.Model):
             "weight_decay": self.weight_decay,
             "towers": self.towers,
             "caption_image_size": self.caption_image_size,
+            "caption_preset": self.caption_preset,
         }

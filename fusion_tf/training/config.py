@@ -44,6 +44,8 @@ class TrainConfig:
         input_config: str. The paper's input configuration: "standard" (each photo and its
             captions) or "config2" (adds the flipped photo and caption crops).
         preset: str. Backbone preset of InceptionResNet-V1.
+        caption_preset: str. Preset of the caption backbone, narrower than the photo one if
+            wanted (--towers=separate only; "": --preset, the paper).
         towers: str. "single" (the paper), "separate" (one backbone per modality) or
             "single_modality_norm" (one backbone with batch norms per modality).
         image_size: int. Input side in pixels (the paper resizes to 256).
@@ -96,6 +98,7 @@ class TrainConfig:
     model_dir: str = ""
     input_config: str = choice("standard", INPUT_CONFIGS)
     preset: str = choice("facenet", PRESETS)
+    caption_preset: str = choice("", ("", *PRESETS))
     towers: str = choice("single", TOWERS)
     image_size: int = 256
     caption_image_size: int = 0
@@ -156,6 +159,12 @@ class TrainConfig:
                     "(--towers=separate or single_modality_norm): one network reads both "
                     "modalities at --image_size"
                 )
+        if self.caption_preset not in ("", self.preset) and self.towers != "separate":
+            problems.append(
+                f"--caption_preset={self.caption_preset} needs --towers=separate: --towers="
+                f"{self.towers} shares its convolutions between the modalities, so both are "
+                f"--preset={self.preset}"
+            )
         at_least_one = (
             "images_per_batch",
             "captions_per_image",

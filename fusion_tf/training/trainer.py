@@ -84,6 +84,7 @@ def build_model(config: TrainConfig, num_classes: int) -> FusionModel:
         weight_decay=config.weight_decay,
         towers=config.towers,
         caption_image_size=config.caption_image_size or None,
+        caption_preset=config.caption_preset or None,
     )
 
 
@@ -408,8 +409,17 @@ class Trainer:
         # A resumed run keeps its plan: the time its earlier part took is not known here.
         planning = bool(config.time_budget_minutes) and not planned
         counts = self.model.parameter_counts()
+        if self.model.caption_preset == self.model.preset:
+            towers = (
+                f"{config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters"
+            )
+        else:
+            towers = (
+                f"a {self.model.preset} photo backbone of {counts['backbone']:,} parameters and a "
+                f"{self.model.caption_preset} caption one of {counts['caption_backbone']:,}"
+            )
         logger.info(
-            f"model: {config.preset}, {TOWERS[config.towers]} of {counts['backbone']:,} parameters "
+            f"model: {towers} "
             f"(photos at {self.model.image_size} px, captions at {self.model.caption_image_size} px), "
             f"{self.num_classes}-class classifier of {counts['classifier']:,}; "
             f"{counts['total']:,} in all. {self.total_steps} steps of {self.global_samples} samples"

@@ -11,6 +11,7 @@ from fusion_tf.training.config import TrainConfig
 # paper is silent). A change here changes what "the paper's configuration" trains.
 PAPER_SETTINGS = {
     "preset": "facenet",
+    "caption_preset": "",
     "towers": "single",
     "image_size": 256,
     "caption_image_size": 0,

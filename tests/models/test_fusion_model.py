@@ -1,4 +1,4 @@
-"""The fused model: outputs, shared, separate or norm-split towers, a smaller caption side, embeddings, .keras round trip."""
+"""The fused model: outputs, shared, separate or norm-split towers, a smaller or narrower caption tower, embeddings, .keras round trip."""
 
 import keras
 import numpy as np
@@ -33,8 +33,10 @@ def test_single_tower_shares_weights_and_separate_doubles_them():
     backbone, head = counts["backbone"], counts["classifier"]
     assert backbone == single.photo_backbone.count_params() and head == 7 * (128 + 1)
     assert counts["total"] == single.count_params() == backbone + head
+    assert counts["caption_backbone"] == backbone  # the same backbone
     assert separate.parameter_counts() == {
         "backbone": backbone,
+        "caption_backbone": backbone,
         "classifier": head,
         "total": 2 * backbone + head,
     }
@@ -162,6 +164,42 @@ def test_keras_file_round_trip(tmp_path, towers, caption_image_size):
         _weighted_layers(loaded.photo_backbone)[0] is _weighted_layers(loaded.caption_backbone)[0]
     )
     assert shared == (towers == "single_modality_norm")
+
+
+def test_caption_tower_of_its_own_preset():
+    model = FusionModel(
+        num_classes=3, image_size=75, preset="small", towers="separate", caption_preset="tiny"
+    )
+    stem = "Conv2d_1a_3x3"
+    assert model.photo_backbone.get_layer(stem).filters == 16  # small: half of facenet's 32
+    assert model.caption_backbone.get_layer(stem).filters == 8  # tiny: a quarter
+    tiny = FusionModel(num_classes=3, image_size=75, preset="tiny", towers="separate")
+    small = FusionModel(num_classes=3, image_size=75, preset="small", towers="separate")
+    counts = model.parameter_counts()
+    assert counts["backbone"] == small.parameter_counts()["backbone"]
+    assert counts["caption_backbone"] == tiny.parameter_counts()["caption_backbone"]
+    assert counts["total"] == counts["backbone"] + counts["caption_backbone"] + 3 * 129
+    inputs = _inputs()
+    prelogits = model(inputs, training=False)["prelogits"].numpy()
+    captions = model.caption_backbone(inputs["images"][1:], training=False).numpy()
+    np.testing.assert_allclose(prelogits[1:], captions, atol=1e-5)
+    assert FusionModel.from_config(model.get_config()).caption_preset == "tiny"
+    # A model saved before the setting existed reads as both towers of one preset.
+    config = {**small.get_config()}
+    del config["caption_preset"]
+    assert FusionModel.from_config(config).caption_preset == "small"
+
+
+@pytest.mark.parametrize("towers", ["single", "single_modality_norm"])
+def test_shared_convolutions_take_one_preset(towers):
+    with pytest.raises(ValueError, match="shares its convolutions"):
+        FusionModel(
+            num_classes=2, image_size=75, preset="small", towers=towers, caption_preset="tiny"
+        )
+    same = FusionModel(
+        num_classes=2, image_size=75, preset="tiny", towers=towers, caption_preset="tiny"
+    )
+    assert same.caption_preset == same.preset
 
 
 def test_unknown_towers_rejected():

@@ -77,6 +77,17 @@ def test_caption_image_size_is_checked(tiny_config, tmp_path, towers, caption_im
         config.validate()
 
 
+@pytest.mark.parametrize("towers", ["single", "single_modality_norm"])
+def test_caption_preset_needs_separate_towers(tiny_config, tmp_path, towers):
+    config = tiny_config(tmp_path, towers=towers, caption_preset="small")
+    with pytest.raises(ValueError, match="--caption_preset=small needs --towers=separate"):
+        config.validate()
+    tiny_config(tmp_path, towers=towers, caption_preset="tiny").validate()  # the same as --preset
+    separate = tiny_config(tmp_path, towers="separate", caption_preset="small")
+    separate.validate()
+    assert Trainer(separate).model.caption_backbone.get_layer("Conv2d_1a_3x3").filters == 16
+
+
 def test_mismatched_data_directory(tiny_config, tmp_path):
     with pytest.raises(ValueError, match="holds 'shapes', not --dataset=flickr30k"):
         Trainer(tiny_config(tmp_path, dataset="flickr30k"))
