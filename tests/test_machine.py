@@ -38,6 +38,32 @@ def test_describe_names_the_processor_and_says_when_no_feature_is_present(tmp_pa
     assert line.endswith("logical cores; malloc: not known")
 
 
+ZEN3_BLOCK = """cpu family\t: 25
+model\t\t: 1
+model name\t: AMD EPYC
+flags\t\t: fpu sse avx2
+"""
+
+
+@pytest.mark.parametrize(
+    "block, warned",
+    [
+        (ZEN4_BLOCK, False),  # avx512_bf16
+        (ZEN3_BLOCK.replace("avx2", "avx2 avx512f amx_bf16 amx_tile"), False),
+        (ZEN3_BLOCK, True),  # AVX2 only: bfloat16 ran 6.3x slower there
+        (ZEN3_BLOCK.replace("avx2", "avx2 avx512f"), True),
+    ],
+)
+def test_bfloat16_warning_where_the_processor_has_no_bfloat16_units(tmp_path, block, warned):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(block)
+    warning = machine.bfloat16_warning(str(cpuinfo))
+    assert (warning is not None) == warned
+    if warned:
+        assert warning.startswith("--mixed_precision=bfloat16 on AMD EPYC (family 25, model 1)")
+        assert "neither avx512_bf16 nor amx_bf16" in warning
+
+
 MAPS = """7f01-7f02 r--p 00000000 08:01 123 /usr/lib/x86_64-linux-gnu/libc.so.6
 7f03-7f04 r-xp 00001000 08:01 456 /usr/lib/x86_64-linux-gnu/{library}
 7f05-7f06 rw-p 00000000 00:00 0

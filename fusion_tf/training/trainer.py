@@ -18,6 +18,7 @@ import time
 import keras
 import tensorflow as tf
 
+from fusion_tf import machine
 from fusion_tf.data import manifest as manifest_lib
 from fusion_tf.data import pipeline
 from fusion_tf.evaluation.embeddings import embed_split
@@ -136,6 +137,11 @@ class Trainer:
         self.chief = is_chief(self.strategy)
         self.model_dir = pathlib.Path(config.model_dir)
         self.lock = RunFolderLock(self.model_dir) if self.chief else contextlib.nullcontext()
+        devices = self.strategy.extended.worker_devices
+        if config.mixed_precision == "bfloat16" and all("CPU" in device for device in devices):
+            warning = machine.bfloat16_warning()
+            if warning:
+                logger.warning(warning)
         with self.strategy.scope():
             keras.utils.set_random_seed(config.seed)
             with dtype_policy(config.mixed_precision):

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from fusion_tf import machine
 from fusion_tf.evaluation.embeddings import embed_split, embed_split_with_saved_model
 from fusion_tf.orchestration.export_run import export_run
 from fusion_tf.training.config import TrainConfig
@@ -157,14 +158,22 @@ def test_resuming_cannot_change_the_model(tiny_config, tmp_path, train_command):
     assert "cannot change: --preset=facenet (the run has tiny)" in result.stderr
 
 
-def test_mixed_precision_stays_with_its_trainer(tiny_config, tmp_path):
+def test_mixed_precision_stays_with_its_trainer(tiny_config, tmp_path, monkeypatch, caplog):
     import keras
 
+    # On a CPU without bfloat16 units the run says it would be faster in float32.
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("cpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC\nflags\t\t: avx2\n")
+    monkeypatch.setattr(machine, "CPUINFO", str(cpuinfo))
     global_policy = keras.config.dtype_policy().name
-    mixed = Trainer(tiny_config(tmp_path / "mixed", mixed_precision="bfloat16"))
+    with caplog.at_level("WARNING"):
+        mixed = Trainer(tiny_config(tmp_path / "mixed", mixed_precision="bfloat16"))
+    assert "--mixed_precision=none trains faster here" in caplog.text
     assert mixed.model.photo_backbone.get_layer("Conv2d_1a_3x3").compute_dtype == "bfloat16"
     assert keras.config.dtype_policy().name == global_policy
+    caplog.clear()
     plain = Trainer(tiny_config(tmp_path / "plain"))
+    assert "bfloat16" not in caplog.text
     for layer in plain.model.photo_backbone.layers:
         assert layer.compute_dtype == "float32", layer.name
         assert all(variable.dtype == "float32" for variable in layer.weights), layer.name
