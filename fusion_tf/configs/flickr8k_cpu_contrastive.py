@@ -14,10 +14,11 @@ each photo view (they slowed a 3-epoch row, but over 20 epochs they lifted seed 
 hour (at a peak rate of 1e-3: dev rsum 68.7 and, seed 1 run after the change, 65.2, against 61.4
 and 59.3 for tiny with 112 px captions and 28 epochs; 56.8 and 60.0 minutes on an idle 2-core
 Xeon). Hosts of one kind step at different paces, so a time budget of 55 minutes of training trains
-at most those 21 epochs and fewer where they would not end within it, and the evaluation and export
-after it end the run inside the hour. The cosine's peak is twice the paper's Adam rate (2e-3):
-under that budget it ended above 1e-3 on both seeds, also when read at the epoch where the 1e-3 run
-ended (seed 0: 61.2 against 55.2; seed 1: 52.3 against 51.7).
+at most those 21 epochs and fewer where they would not end within it (the last one partial where
+a whole one would not fit), and the evaluation and export after it end the run inside the hour.
+The cosine's peak is twice the paper's Adam rate (2e-3): under that budget it ended above 1e-3 on
+both seeds, also when read at the epoch where the 1e-3 run ended (seed 0: 61.2 against 55.2;
+seed 1: 52.3 against 51.7).
 flickr8k_trainval has no test split, so the figure reported is the dev split's at the last
 checkpoint, never the best one.
 """

@@ -56,11 +56,12 @@ class TrainConfig:
             own (the paper: all 5); fewer spend a step's samples on more photos.
         epochs: int. Passes over the training images.
         time_budget_minutes: float. Minutes the training loop may take (0: no limit). At each
-            epoch's end the run is planned to the most epochs, `epochs` at most, that end within
+            epoch's end the run is planned to the most steps, `epochs` at most, that end within
             it at the pace so far (the steps after the first, which traces the graph, and the
-            epoch ends with their validation; an epoch is added back only with 2% of it spare),
-            and the cosine decay set to end there; the end-of-run evaluation and export come
-            after it. A resumed run keeps the plan its checkpoint holds.
+            epoch ends with their validation), the last epoch partial where a whole one would
+            not fit, and the cosine decay set to end there; a plan is kept while it ends in the
+            budget's last 2%. The end-of-run evaluation and export come after it. A resumed run
+            keeps the plan its checkpoint holds.
         learning_rate: float. Adam's learning rate (the paper: 1e-3).
         center_loss_factor: float. Weight of the center loss; 0 trains softmax alone.
         center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).

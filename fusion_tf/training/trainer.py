@@ -229,33 +229,32 @@ class Trainer:
         if callable(self.learning_rate):
             end_schedule_at(self.learning_rate, total_steps, self.warmup_steps)
 
-    def _plan_to_budget(self, step: int, elapsed: float, seconds_per_epoch: float) -> None:
-        """Sets the run's length to the epochs that end within config.time_budget_minutes.
+    def _plan_to_budget(self, step: int, elapsed: float, pace: time_budget.Pace) -> None:
+        """Sets the run's length to the steps that end within config.time_budget_minutes.
 
         Called at every epoch's end: the first plan, then a new one whenever the pace so far
-        moves an epoch into or out of the budget, so that a host whose pace changes after its
-        first epoch is followed (`time_budget.epochs_within_budget` gives an epoch up before it
-        would end past the budget and adds one back only where it ends with time to spare).
+        moves the plan's end out of the budget's last 2%, so that a host whose pace changes
+        after its first epoch is followed (`time_budget.steps_within_budget`; the last epoch may
+        be partial, so the budget is not left idle for want of a whole epoch).
         """
         first = int(self.planned_steps.numpy()) == 0
-        epochs = time_budget.epochs_within_budget(
+        planned = time_budget.steps_within_budget(
             self.config.time_budget_minutes * 60,
             elapsed,
-            seconds_per_epoch,
-            epochs_done=step // self.steps_per_epoch,
-            max_epochs=self.config.epochs,
-            planned_epochs=None if first else math.ceil(self.total_steps / self.steps_per_epoch),
+            pace,
+            steps_done=step,
+            max_steps=self.configured_steps,
+            planned_steps=None if first else self.total_steps,
         )
-        planned = min(epochs * self.steps_per_epoch, self.configured_steps)
         if not first and planned == self.total_steps:
             return
         self.planned_steps.assign(planned)
         logger.info(
             f"time budget {self.config.time_budget_minutes:g} min: an epoch takes "
-            f"{format_duration(seconds_per_epoch)} here, so {epochs} of {self.config.epochs} "
-            f"epochs ({planned} steps{'' if first else f', planned {self.total_steps} before'}), "
-            "ending after about "
-            f"{format_duration(elapsed + (planned - step) / self.steps_per_epoch * seconds_per_epoch)}"
+            f"{format_duration(pace.seconds_per_epoch)} here, so "
+            f"{planned / self.steps_per_epoch:.2f} of {self.config.epochs} epochs "
+            f"({planned} steps{'' if first else f', planned {self.total_steps} before'}), "
+            f"ending after about {format_duration(elapsed + pace.seconds_between(step, planned))}"
         )
         if planned != self.total_steps:
             self._end_at(planned)
@@ -501,7 +500,7 @@ class Trainer:
                         )
                         + f" modality_gap {entry['modality_gap']:.3f}"
                     )
-                # The planned last epoch too: a pace turned faster may fit one more.
+                # The planned last epoch too: a pace turned faster may fit more steps.
                 if planning and step < self.configured_steps:
                     now = time.perf_counter()
                     # The steps after the first (which traces the graph; it is the only one
@@ -512,12 +511,12 @@ class Trainer:
                     steps_seconds = now - first_step_end - ends_seconds
                     if not timed_steps:
                         timed_steps, steps_seconds = 1, first_step_end - loop_start
-                    pace = time_budget.seconds_per_epoch(
+                    pace = time_budget.Pace.measured(
                         steps_seconds,
                         timed_steps,
-                        self.steps_per_epoch,
                         ends_seconds,
                         epoch_ends + 1,
+                        self.steps_per_epoch,
                     )
                     self._plan_to_budget(step, now - loop_start, pace)
                     progress.total_steps = self.total_steps
