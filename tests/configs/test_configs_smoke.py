@@ -110,7 +110,8 @@ def test_every_data_set_has_a_default_experiment():
     for name in EXPERIMENTS:
         config, smoke = get_experiment(name), get_experiment(name, smoke=True)
         assert config["train"]["dataset"] == smoke["train"]["dataset"]
-        TrainConfig(**config["train"])  # every key is a TrainConfig field
+        # Every key is a TrainConfig field and the values agree (the run folders come from flags).
+        TrainConfig(**{**config["train"], "data_dir": "data", "model_dir": "run"}).validate()
         EvaluationConfig(**config["evaluation"])  # and an EvaluationConfig field
         assert smoke["train"]["max_steps"] > 0
 
