@@ -6,11 +6,15 @@ import tensorflow as tf
 from fusion_tf.losses.contrastive import ContrastiveLoss
 from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
 from fusion_tf.losses.hard_negative import hard_negative_loss
+from fusion_tf.losses.sigmoid import SigmoidLoss
 from fusion_tf.models.center_loss import CenterLoss
 
 # "paper": softmax over instance classes + center loss (Nawaz et al. 2018, unchanged);
-# "contrastive": symmetric multi-positive InfoNCE; "hard_negative": VSE++ max violation.
-TERMS = ("paper", "contrastive", "hard_negative")
+# "contrastive": symmetric multi-positive InfoNCE; "hard_negative": VSE++ max violation;
+# "sigmoid": SigLIP's pairwise sigmoid loss.
+TERMS = ("paper", "contrastive", "hard_negative", "sigmoid")
+# The parts of the loss a step reports beside its sum (the paper's term in its two parts).
+LOSS_PARTS = ("cross_entropy", "center_loss", "contrastive", "hard_negative", "sigmoid")
 
 
 def loss_terms(loss: str) -> tuple[str, ...]:
@@ -36,7 +40,8 @@ class Objective:
         weights: dict[str, float]. Weight of each term; a missing term weighs 1.
         margin: float. Margin of the hard-negative loss.
         temperature: float. Initial temperature of the contrastive loss.
-        learn_temperature: bool. Whether that temperature is trained.
+        learn_temperature: bool. Whether that temperature is trained, and the sigmoid loss's
+            scale and bias.
     """
 
     def __init__(
@@ -65,16 +70,26 @@ class Objective:
         self.contrastive = (
             ContrastiveLoss(temperature, learn_temperature) if "contrastive" in self.terms else None
         )
+        self.sigmoid = (
+            SigmoidLoss(learn_scale_and_bias=learn_temperature) if "sigmoid" in self.terms else None
+        )
 
     @property
     def trainable_variables(self) -> list[tf.Variable]:
-        return list(self.contrastive.trainable_variables) if self.contrastive else []
+        return [
+            variable
+            for layer in (self.contrastive, self.sigmoid)
+            if layer is not None
+            for variable in layer.trainable_variables
+        ]
 
     def checkpoint_items(self) -> dict:
         """The objective's state to save beside the model."""
         items = {"center_loss": self.center_loss}
         if self.contrastive is not None:
             items["contrastive_loss"] = self.contrastive
+        if self.sigmoid is not None:
+            items["sigmoid_loss"] = self.sigmoid
         return items
 
     def __call__(
@@ -99,7 +114,7 @@ class Objective:
                 * self.center_loss(outputs["prelogits"], labels, training=training)
                 / replicas
             )
-        if "contrastive" in self.terms or "hard_negative" in self.terms:
+        if set(self.terms) - {"paper"}:
             pairs = cross_modal_pairs(outputs["prelogits"], labels, modality)
             if "contrastive" in self.terms:
                 parts["contrastive"] = self.weights["contrastive"] * self.contrastive(pairs=pairs)
@@ -107,4 +122,6 @@ class Objective:
                 parts["hard_negative"] = self.weights["hard_negative"] * hard_negative_loss(
                     pairs, self.margin
                 )
+            if "sigmoid" in self.terms:
+                parts["sigmoid"] = self.weights["sigmoid"] * self.sigmoid(pairs=pairs)
         return {"loss": tf.add_n(list(parts.values())), **parts}

@@ -67,12 +67,15 @@ class TrainConfig:
         center_loss_alpha: float. Share of a center kept per update (1 - center learning rate).
         weight_decay: float. facenet's L2 weight decay.
         loss: str. Objective terms joined by '+': "paper" (softmax + center loss, the paper's),
-            "contrastive" (symmetric InfoNCE over the batch), "hard_negative" (VSE++).
+            "contrastive" (symmetric InfoNCE over the batch), "hard_negative" (VSE++),
+            "sigmoid" (SigLIP's pairwise sigmoid loss).
         paper_weight: float. Weight of the paper's term (softmax and center loss together).
         contrastive_weight: float. Weight of the contrastive term.
         hard_negative_weight: float. Weight of the hard-negative term.
+        sigmoid_weight: float. Weight of the sigmoid term.
         temperature: float. Initial temperature of the contrastive loss (CLIP: 0.07).
-        learn_temperature: bool. Train the contrastive temperature.
+        learn_temperature: bool. Train the contrastive temperature (and the sigmoid loss's scale
+            and bias, which start at SigLIP's 10 and -10).
         margin: float. Margin of the hard-negative loss (VSE++: 0.2).
         photo_augmentation: str. "none" (the paper), "crop" (random resized crop) or
             "crop_color" (and colour jitter), on top of config-2's flip.
@@ -115,6 +118,7 @@ class TrainConfig:
     paper_weight: float = 1.0
     contrastive_weight: float = 1.0
     hard_negative_weight: float = 1.0
+    sigmoid_weight: float = 1.0
     temperature: float = 0.07
     learn_temperature: bool = True
     margin: float = 0.2
@@ -186,7 +190,13 @@ class TrainConfig:
             loss_terms(self.loss)
         except ValueError as error:
             problems.append(str(error))
-        weights = ("paper_weight", "contrastive_weight", "hard_negative_weight", "warmup_epochs")
+        weights = (
+            "paper_weight",
+            "contrastive_weight",
+            "hard_negative_weight",
+            "sigmoid_weight",
+            "warmup_epochs",
+        )
         for name in weights + ("margin",):
             if getattr(self, name) < 0:
                 problems.append(f"--{name}={getattr(self, name)} must not be negative")

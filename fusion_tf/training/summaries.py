@@ -7,6 +7,7 @@ import tensorflow as tf
 from tensorboard.plugins import projector as projector_plugin
 
 from fusion_tf.data import pipeline
+from fusion_tf.losses.objective import LOSS_PARTS
 from fusion_tf.modality import CAPTION, PHOTO
 
 LOG_DIR = "logs"
@@ -40,19 +41,7 @@ class Writers:
             return
         with self.train.as_default(step=step):
             for name, value in metrics.items():
-                group = (
-                    "losses"
-                    if name
-                    in (
-                        "loss",
-                        "cross_entropy",
-                        "center_loss",
-                        "contrastive",
-                        "hard_negative",
-                        "regularization",
-                    )
-                    else "train"
-                )
+                group = "losses" if name in ("loss", *LOSS_PARTS, "regularization") else "train"
                 tf.summary.scalar(f"{group}/{name}", value)
 
     def validation_scalars(self, step: int, metrics: dict[str, float]) -> None:

@@ -24,7 +24,7 @@ from fusion_tf.data import pipeline
 from fusion_tf.evaluation.embeddings import embed_split
 from fusion_tf.evaluation.modality_gap import modality_gap
 from fusion_tf.evaluation.recall import recall_at_k
-from fusion_tf.losses.objective import Objective
+from fusion_tf.losses.objective import LOSS_PARTS, Objective
 from fusion_tf.models.fusion_model import TOWERS, FusionModel
 from fusion_tf.training import summaries, time_budget
 from fusion_tf.training.config import TrainConfig
@@ -156,6 +156,7 @@ class Trainer:
                     "paper": config.paper_weight,
                     "contrastive": config.contrastive_weight,
                     "hard_negative": config.hard_negative_weight,
+                    "sigmoid": config.sigmoid_weight,
                 },
                 margin=config.margin,
                 temperature=config.temperature,
@@ -320,8 +321,7 @@ class Trainer:
 
     @staticmethod
     def _loss_parts(metrics: dict[str, float]) -> str:
-        parts = ("cross_entropy", "center_loss", "contrastive", "hard_negative")
-        return " ".join(f"{name} {metrics[name]:.4f}" for name in parts if name in metrics)
+        return " ".join(f"{name} {metrics[name]:.4f}" for name in LOSS_PARTS if name in metrics)
 
     def distributed_dataset(self, start_step: int = 0):
         """The training batches from `start_step` on, endlessly repeated, split across replicas.
@@ -473,6 +473,9 @@ class Trainer:
                 metrics["learning_rate"] = float(rate(step) if callable(rate) else rate)
                 if self.objective.contrastive is not None:
                     metrics["contrastive_scale"] = float(self.objective.contrastive.scale)
+                if self.objective.sigmoid is not None:
+                    metrics["sigmoid_scale"] = float(self.objective.sigmoid.scale)
+                    metrics["sigmoid_bias"] = float(self.objective.sigmoid.logit_bias)
                 writers.train_scalars(step, metrics)
                 logger.info(
                     f"step {step}/{self.total_steps} epoch {step / self.steps_per_epoch:.2f} "

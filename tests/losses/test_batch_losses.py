@@ -1,4 +1,5 @@
-"""The contrastive and hard-negative losses: hand-computed values, positives, replicas, the objective."""
+"""The batch-wise losses (contrastive, hard-negative, sigmoid): hand-computed values, positives,
+replicas, the objective."""
 
 import math
 import pathlib
@@ -11,6 +12,7 @@ from fusion_tf.losses.contrastive import ContrastiveLoss
 from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
 from fusion_tf.losses.hard_negative import hard_negative_loss
 from fusion_tf.losses.objective import Objective, loss_terms
+from fusion_tf.losses.sigmoid import SigmoidLoss
 from fusion_tf.modality import CAPTION, PHOTO
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -63,13 +65,72 @@ def test_contrastive_matches_the_pair_by_pair_definition_on_a_config2_like_batch
     assert float(pairs.positive_pairs) == 3 * 2 * 4
 
 
+def _sigmoid(pairs, scale=1.0, bias=0.0):
+    return float(SigmoidLoss(scale, bias, learn_scale_and_bias=False)(pairs=pairs))
+
+
+def _reference_sigmoid(embeddings, labels, modality, scale, bias):
+    """SigLIP's definition written out pair by pair: each photo-caption pair once."""
+    x = np.asarray(embeddings, float)
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    labels, modality = np.asarray(labels), np.asarray(modality)
+    total, positives = 0.0, 0
+    for i in np.flatnonzero(modality == PHOTO):
+        for j in np.flatnonzero(modality == CAPTION):
+            sign = 1.0 if labels[i] == labels[j] else -1.0
+            total += math.log(1 + math.exp(-sign * (scale * x[i] @ x[j] + bias)))
+            positives += sign > 0
+    return total / positives
+
+
 def test_captions_and_flips_of_the_same_image_are_never_negatives():
     # One image alone (two photos as in config-2, three captions, far apart): no negatives at
-    # all, so both losses are exactly 0; were a positive counted as a negative they would not be.
+    # all, so the contrastive and hard-negative losses are exactly 0, and the sigmoid loss has
+    # only its six positive terms; were a positive counted as a negative they would differ.
     embeddings = [[1, 0], [0, 1], [1, 1], [-1, 0.2], [0.3, -1]]
-    pairs = _pairs(embeddings, [7] * 5, [PHOTO, PHOTO, CAPTION, CAPTION, CAPTION])
+    labels, modality = [7] * 5, [PHOTO, PHOTO, CAPTION, CAPTION, CAPTION]
+    pairs = _pairs(embeddings, labels, modality)
     assert _contrastive(pairs) == 0.0
     assert float(hard_negative_loss(pairs, margin=0.5)) == 0.0
+    x = np.asarray(embeddings, float) / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    positives_only = np.mean(
+        [math.log(1 + math.exp(-(x[i] @ x[j]))) for i in (0, 1) for j in (2, 3, 4)]
+    )
+    assert _sigmoid(pairs) == pytest.approx(positives_only, rel=1e-6)
+
+
+def test_sigmoid_equals_the_hand_computed_value():
+    # Two images, one photo and one caption each, orthogonal, scale 1 and bias 0: the positive
+    # pairs have logit 1 and the negatives 0, so the sum is 2 log(1 + e^-1) + 2 log 2 over 2.
+    embeddings = [[1, 0], [0, 1], [1, 0], [0, 1]]
+    pairs = _pairs(embeddings, [0, 1, 0, 1], [PHOTO, PHOTO, CAPTION, CAPTION])
+    expected = math.log(1 + math.exp(-1)) + math.log(2)
+    assert _sigmoid(pairs) == pytest.approx(expected, rel=1e-6)
+
+
+def test_sigmoid_matches_the_pair_by_pair_definition_on_a_config2_like_batch():
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(3), 6)  # per image: 2 photos (image and flip), 4 captions
+    modality = np.tile([PHOTO, PHOTO, CAPTION, CAPTION, CAPTION, CAPTION], 3)
+    embeddings = rng.normal(size=(18, 5))
+    pairs = _pairs(embeddings, labels, modality)
+    expected = _reference_sigmoid(embeddings, labels, modality, scale=10.0, bias=-10.0)
+    assert _sigmoid(pairs, scale=10.0, bias=-10.0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_sigmoid_scale_and_bias_get_gradients_and_round_trip():
+    layer = SigmoidLoss()
+    assert float(layer.scale) == pytest.approx(10.0) and float(layer.logit_bias) == -10.0
+    pairs = _pairs([[1, 0], [0, 1], [0.9, 0.1], [0.2, 0.8]], [0, 1, 0, 1], [0, 0, 1, 1])
+    with tf.GradientTape() as tape:
+        loss = layer(pairs=pairs)
+    scale_gradient, bias_gradient = tape.gradient(loss, [layer.logit_scale, layer.logit_bias])
+    # At SigLIP's start the positives' terms dominate: a larger scale and bias both lower them.
+    assert float(scale_gradient) < 0 and float(bias_gradient) < 0
+    restored = SigmoidLoss.from_config(SigmoidLoss(5.0, -3.0, False).get_config())
+    assert (restored.initial_scale, restored.initial_bias) == (5.0, -3.0)
+    assert not restored.trainable_variables
+    assert float(SigmoidLoss(1000.0, max_scale=100.0).scale) == pytest.approx(100.0)
 
 
 def test_hard_negative_equals_the_hand_computed_value():
@@ -96,7 +157,7 @@ def test_learned_temperature_gets_a_gradient_and_the_scale_is_clipped():
 
 @pytest.mark.parametrize("loss", ["", "softmax", "paper+paper", "paper+"])
 def test_bad_loss_names_are_refused_with_the_choices(loss):
-    with pytest.raises(ValueError, match="paper, contrastive, hard_negative"):
+    with pytest.raises(ValueError, match="paper, contrastive, hard_negative, sigmoid"):
         loss_terms(loss)
 
 
@@ -111,20 +172,30 @@ def test_objective_weights_and_reports_each_term():
     arguments = dict(num_classes=4, embedding_size=8, center_loss_factor=0.1, center_loss_alpha=0.9)
     single = {
         term: Objective(term, **arguments)(outputs, labels, modality, 12, 1, training=False)
-        for term in ("paper", "contrastive", "hard_negative")
+        for term in ("paper", "contrastive", "hard_negative", "sigmoid")
     }
-    weights = {"paper": 0.5, "contrastive": 2.0, "hard_negative": 3.0}
-    combined = Objective("paper+contrastive+hard_negative", weights=weights, **arguments)(
-        outputs, labels, modality, 12, 1, training=False
-    )
+    weights = {"paper": 0.5, "contrastive": 2.0, "hard_negative": 3.0, "sigmoid": 4.0}
+    objective = Objective("paper+contrastive+hard_negative+sigmoid", weights=weights, **arguments)
+    combined = objective(outputs, labels, modality, 12, 1, training=False)
     expected = (
         0.5 * float(single["paper"]["loss"])
         + 2.0 * float(single["contrastive"]["loss"])
         + 3.0 * float(single["hard_negative"]["loss"])
+        + 4.0 * float(single["sigmoid"]["loss"])
     )
     assert float(combined["loss"]) == pytest.approx(expected, rel=1e-6)
-    assert set(combined) == {"loss", "cross_entropy", "center_loss", "contrastive", "hard_negative"}
+    assert set(combined) == {
+        "loss",
+        "cross_entropy",
+        "center_loss",
+        "contrastive",
+        "hard_negative",
+        "sigmoid",
+    }
     assert set(single["contrastive"]) == {"loss", "contrastive"}
+    # The learned temperature, scale and bias are trained and saved with the run.
+    assert len(objective.trainable_variables) == 3
+    assert {"contrastive_loss", "sigmoid_loss"} <= set(objective.checkpoint_items())
 
 
 # Run on two logical CPUs by the `run_on_two_cpu_replicas` fixture: the global batch of 4 images (1 photo + 3 captions each) is split 2 + 2.
@@ -136,6 +207,7 @@ _MIRRORED_SCRIPT = """
     from fusion_tf.losses.contrastive import ContrastiveLoss
     from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
     from fusion_tf.losses.hard_negative import hard_negative_loss
+    from fusion_tf.losses.sigmoid import SigmoidLoss
 
     rng = np.random.default_rng(0)
     features = rng.normal(size=(16, 6)).astype("float32")
@@ -143,14 +215,19 @@ _MIRRORED_SCRIPT = """
     modality = np.tile([0, 1, 1, 1], 4).astype("int32")
     weights = rng.normal(size=(6, 6)).astype("float32")
 
-    def losses(x, y, m, layer, kernel):
+    def losses(x, y, m, layers, kernel):
         pairs = cross_modal_pairs(tf.matmul(x, kernel), y, m)
-        return layer(pairs=pairs) + hard_negative_loss(pairs, margin=0.3)
+        contrastive, sigmoid = layers
+        return (
+            contrastive(pairs=pairs)
+            + hard_negative_loss(pairs, margin=0.3)
+            + sigmoid(pairs=pairs)
+        )
 
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
         kernel = tf.Variable(weights)
-        layer = ContrastiveLoss(0.2)
+        layers = (ContrastiveLoss(0.2), SigmoidLoss(2.0, -1.0))
     halves = [slice(0, 8), slice(8, 16)]
     inputs = strategy.experimental_distribute_values_from_function(
         lambda context: tuple(
@@ -160,8 +237,11 @@ _MIRRORED_SCRIPT = """
 
     def replica_step(x, y, m):
         with tf.GradientTape() as tape:
-            loss = losses(x, y, m, layer, kernel)
-        return loss, tape.gradient(loss, [kernel, layer.logit_scale])
+            loss = losses(x, y, m, layers, kernel)
+        return loss, tape.gradient(loss, [kernel, *variables(layers)])
+
+    def variables(layers):
+        return [layers[0].logit_scale, layers[1].logit_scale, layers[1].logit_bias]
 
     @tf.function
     def step(x, y, m):
@@ -172,15 +252,19 @@ _MIRRORED_SCRIPT = """
         )
 
     distributed_loss, distributed_gradients = step(*inputs)
-    single_kernel, single_layer = tf.Variable(weights), ContrastiveLoss(0.2)
+    single_kernel = tf.Variable(weights)
+    single_layers = (ContrastiveLoss(0.2), SigmoidLoss(2.0, -1.0))
     with tf.GradientTape() as tape:
-        single_loss = losses(features, labels, modality, single_layer, single_kernel)
-    single_gradients = tape.gradient(single_loss, [single_kernel, single_layer.logit_scale])
+        single_loss = losses(features, labels, modality, single_layers, single_kernel)
+    single_gradients = tape.gradient(single_loss, [single_kernel, *variables(single_layers)])
     print(json.dumps({
         "replicas": strategy.num_replicas_in_sync,
         "loss": [float(distributed_loss), float(single_loss)],
         "kernel": [distributed_gradients[0].numpy().tolist(), single_gradients[0].numpy().tolist()],
-        "scale": [float(distributed_gradients[1]), float(single_gradients[1])],
+        "scalars": [
+            [float(g) for g in distributed_gradients[1:]],
+            [float(g) for g in single_gradients[1:]],
+        ],
     }))
 """
 
@@ -192,7 +276,8 @@ def test_two_replicas_give_the_loss_and_gradients_of_one_replica_on_the_whole_ba
     result = run_on_two_cpu_replicas(_MIRRORED_SCRIPT)
     assert result["replicas"] == 2
     assert result["loss"][0] == pytest.approx(result["loss"][1], rel=1e-5)
-    assert result["scale"][0] == pytest.approx(result["scale"][1], rel=1e-4, abs=1e-6)
+    # The contrastive temperature, the sigmoid loss's scale and its bias.
+    assert result["scalars"][0] == pytest.approx(result["scalars"][1], rel=1e-4, abs=1e-6)
     distributed, single = (np.array(gradient) for gradient in result["kernel"])
     assert np.abs(single).max() > 1e-3  # a real gradient, not two zeros
     np.testing.assert_allclose(distributed, single, rtol=1e-4, atol=1e-6)

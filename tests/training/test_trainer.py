@@ -187,7 +187,7 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
         towers="single_modality_norm",
         image_size=80,
         caption_image_size=75,  # shared kernels at two input sizes, captions resized in-model
-        loss="paper+contrastive+hard_negative",
+        loss="paper+contrastive+hard_negative+sigmoid",
         photo_augmentation="crop_color",
         learning_rate_schedule="cosine",
         warmup_epochs=0.5,
@@ -197,12 +197,22 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     assert 0 <= history[-1]["modality_gap"] <= 2
     learned = float(first.objective.contrastive.logit_scale.numpy())
     assert learned != pytest.approx(math.log(1 / 0.07))  # the temperature trained
+    learned_bias = float(first.objective.sigmoid.logit_bias.numpy())
+    assert learned_bias != -10.0  # and the sigmoid loss's bias, which its checkpoint holds
+    reader = tf.train.load_checkpoint(str(tmp_path / "checkpoints"))
+    saved = [
+        float(reader.get_tensor(name))
+        for name in reader.get_variable_to_shape_map()
+        if name.startswith("sigmoid_loss/") and "bias" in name and "optimizer" not in name
+    ]
+    assert saved == [pytest.approx(learned_bias)]
     second = Trainer(dataclasses.replace(config, epochs=2))
     assert float(second.objective.contrastive.logit_scale.numpy()) != learned
     second.train()
     assert int(second.step.numpy()) == 4
-    # Resuming restored the trained temperature before training on.
+    # Resuming restored the trained temperature, scale and bias before training on.
     assert second.objective.contrastive.logit_scale.numpy() != pytest.approx(math.log(1 / 0.07))
+    assert second.objective.sigmoid.logit_bias.numpy() != pytest.approx(-10.0)
     # Each modality's batch norms kept statistics of their own through the checkpoint.
     stem = "Conv2d_1a_3x3__BatchNorm"
     photo_mean = second.model.photo_backbone.get_layer(stem).moving_mean.numpy()
