@@ -42,6 +42,7 @@ class Objective:
         temperature: float. Initial temperature of the contrastive loss.
         learn_temperature: bool. Whether that temperature is trained, and the sigmoid loss's
             scale and bias.
+        sigmoid_bias: float. Initial bias of the sigmoid loss.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class Objective:
         margin: float = 0.2,
         temperature: float = 0.07,
         learn_temperature: bool = True,
+        sigmoid_bias: float = -10.0,
     ):
         self.terms = loss_terms(loss)
         self.weights = {term: float((weights or {}).get(term, 1.0)) for term in self.terms}
@@ -71,7 +73,9 @@ class Objective:
             ContrastiveLoss(temperature, learn_temperature) if "contrastive" in self.terms else None
         )
         self.sigmoid = (
-            SigmoidLoss(learn_scale_and_bias=learn_temperature) if "sigmoid" in self.terms else None
+            SigmoidLoss(bias=sigmoid_bias, learn_scale_and_bias=learn_temperature)
+            if "sigmoid" in self.terms
+            else None
         )
 
     @property

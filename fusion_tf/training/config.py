@@ -75,7 +75,10 @@ class TrainConfig:
         sigmoid_weight: float. Weight of the sigmoid term.
         temperature: float. Initial temperature of the contrastive loss (CLIP: 0.07).
         learn_temperature: bool. Train the contrastive temperature (and the sigmoid loss's scale
-            and bias, which start at SigLIP's 10 and -10).
+            and bias; the scale starts at SigLIP's 10).
+        sigmoid_bias: float. Initial bias of the sigmoid loss. SigLIP's -10 is about the log odds
+            of a positive pair in its batch of 32k; with 45 images a batch, config-2's photo
+            view meets 10 positive caption views and 440 negative ones, log odds -3.8.
         margin: float. Margin of the hard-negative loss (VSE++: 0.2).
         photo_augmentation: str. "none" (the paper), "crop" (random resized crop) or
             "crop_color" (and colour jitter), on top of config-2's flip.
@@ -121,6 +124,7 @@ class TrainConfig:
     sigmoid_weight: float = 1.0
     temperature: float = 0.07
     learn_temperature: bool = True
+    sigmoid_bias: float = -10.0
     margin: float = 0.2
     photo_augmentation: str = choice("none", PHOTO_AUGMENTATIONS)
     caption_augmentation: str = choice("none", CAPTION_AUGMENTATIONS)

@@ -161,6 +161,7 @@ class Trainer:
                 margin=config.margin,
                 temperature=config.temperature,
                 learn_temperature=config.learn_temperature,
+                sigmoid_bias=config.sigmoid_bias,
             )
             self.learning_rate = learning_rate_schedule(
                 config.learning_rate_schedule,

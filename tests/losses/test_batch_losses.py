@@ -175,14 +175,19 @@ def test_objective_weights_and_reports_each_term():
         for term in ("paper", "contrastive", "hard_negative", "sigmoid")
     }
     weights = {"paper": 0.5, "contrastive": 2.0, "hard_negative": 3.0, "sigmoid": 4.0}
-    objective = Objective("paper+contrastive+hard_negative+sigmoid", weights=weights, **arguments)
-    combined = objective(outputs, labels, modality, 12, 1, training=False)
+    objective = Objective(
+        "paper+contrastive+hard_negative+sigmoid", weights=weights, sigmoid_bias=-4.0, **arguments
+    )
     expected = (
         0.5 * float(single["paper"]["loss"])
         + 2.0 * float(single["contrastive"]["loss"])
         + 3.0 * float(single["hard_negative"]["loss"])
         + 4.0 * float(single["sigmoid"]["loss"])
     )
+    assert float(objective.sigmoid.logit_bias) == -4.0
+    # Back at the default bias, the sum can be checked against the single terms above.
+    objective.sigmoid.logit_bias.assign(-10.0)
+    combined = objective(outputs, labels, modality, 12, 1, training=False)
     assert float(combined["loss"]) == pytest.approx(expected, rel=1e-6)
     assert set(combined) == {
         "loss",
