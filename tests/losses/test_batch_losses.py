@@ -54,7 +54,7 @@ def test_contrastive_equals_the_hand_computed_value():
     assert _contrastive(pairs) == pytest.approx(math.log(1 + math.exp(-1)), rel=1e-6)
 
 
-def test_contrastive_matches_the_pair_by_pair_definition_on_a_config2_like_batch():
+def test_contrastive_and_sigmoid_match_their_pair_by_pair_definitions_on_a_config2_like_batch():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(3), 6)  # per image: 2 photos (image and flip), 4 captions
     modality = np.tile([PHOTO, PHOTO, CAPTION, CAPTION, CAPTION, CAPTION], 3)
@@ -63,6 +63,8 @@ def test_contrastive_matches_the_pair_by_pair_definition_on_a_config2_like_batch
     expected = _reference_contrastive(embeddings, labels, modality, scale=1 / 0.1)
     assert _contrastive(pairs, temperature=0.1) == pytest.approx(expected, rel=1e-5)
     assert float(pairs.positive_pairs) == 3 * 2 * 4
+    expected = _reference_sigmoid(embeddings, labels, modality, scale=10.0, bias=-4.0)
+    assert _sigmoid(pairs, scale=10.0, bias=-4.0) == pytest.approx(expected, rel=1e-5)
 
 
 def _sigmoid(pairs, scale=1.0, bias=0.0):
@@ -106,16 +108,6 @@ def test_sigmoid_equals_the_hand_computed_value():
     pairs = _pairs(embeddings, [0, 1, 0, 1], [PHOTO, PHOTO, CAPTION, CAPTION])
     expected = math.log(1 + math.exp(-1)) + math.log(2)
     assert _sigmoid(pairs) == pytest.approx(expected, rel=1e-6)
-
-
-def test_sigmoid_matches_the_pair_by_pair_definition_on_a_config2_like_batch():
-    rng = np.random.default_rng(2)
-    labels = np.repeat(np.arange(3), 6)  # per image: 2 photos (image and flip), 4 captions
-    modality = np.tile([PHOTO, PHOTO, CAPTION, CAPTION, CAPTION, CAPTION], 3)
-    embeddings = rng.normal(size=(18, 5))
-    pairs = _pairs(embeddings, labels, modality)
-    expected = _reference_sigmoid(embeddings, labels, modality, scale=10.0, bias=-10.0)
-    assert _sigmoid(pairs, scale=10.0, bias=-10.0) == pytest.approx(expected, rel=1e-5)
 
 
 def test_sigmoid_scale_and_bias_get_gradients_and_round_trip():
