@@ -8,6 +8,18 @@ import tensorflow as tf
 from fusion_tf.losses.cross_modal_pairs import CrossModalPairs
 
 
+def batch_log_odds(images_per_batch: int) -> float:
+    """The log odds of a positive pair in a global batch of that many images: -log(images - 1).
+
+    Each photo view meets every caption view of the batch, and the caption views of its own
+    image are its positives, so one pair in `images_per_batch` is positive whatever the views
+    per image. One image alone has no negatives, and gets 0.
+    """
+    if images_per_batch < 1:
+        raise ValueError(f"a batch needs at least one image, got {images_per_batch}")
+    return -math.log(max(images_per_batch - 1, 1))
+
+
 @keras.saving.register_keras_serializable(package="fusion_tf")
 class SigmoidLoss(keras.layers.Layer):
     """Every photo-caption pair of the global batch as its own binary decision (Zhai et al. 2023).
@@ -22,10 +34,10 @@ class SigmoidLoss(keras.layers.Layer):
     all pairs once (the photo-to-caption side; the other side is the same pairs) and divides by
     the global batch's positive pairs, SigLIP's division by the batch size when each photo has
     one caption. `s = exp(logit_scale)`, clipped at `max_scale`, and the bias `b` start at
-    SigLIP's 10 and -10: the many negatives then begin near zero loss, and the few positives
-    carry the first gradients. -10 is about the log odds of a positive pair in SigLIP's batch of
-    32k; in a batch of 45 images, each with 10 caption views, a photo meets 10 positives among
-    450 captions (log odds -3.8), and from -10 the recipe did not learn where -4 did (RESULTS.md).
+    SigLIP's 10 and -10: the many negatives then begin near zero loss, and
+    the few positives carry the first gradients. SigLIP's -10 is `batch_log_odds` of its batch of
+    32k; in a batch of 45 images it is -3.8, and from -10 the recipe did not learn where -4 did
+    (RESULTS.md), so the trainer starts from the batch's own log odds unless told otherwise.
 
     Args:
         scale: float. Initial s. Defaults to 10 (SigLIP).

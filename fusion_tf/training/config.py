@@ -76,9 +76,10 @@ class TrainConfig:
         temperature: float. Initial temperature of the contrastive loss (CLIP: 0.07).
         learn_temperature: bool. Train the contrastive temperature (and the sigmoid loss's scale
             and bias; the scale starts at SigLIP's 10).
-        sigmoid_bias: float. Initial bias of the sigmoid loss. SigLIP's -10 is about the log odds
-            of a positive pair in its batch of 32k; with 45 images a batch, config-2's photo
-            view meets 10 positive caption views and 440 negative ones, log odds -3.8.
+        sigmoid_bias: float or None. Initial bias of the sigmoid loss; None starts it at the log
+            odds of a positive pair in the batch, -log(images_per_batch - 1): -3.8 for 45
+            images (SigLIP's -10 is that of its batch of 32k, and from -10 the CPU recipe's
+            batch did not learn).
         margin: float. Margin of the hard-negative loss (VSE++: 0.2).
         photo_augmentation: str. "none" (the paper), "crop" (random resized crop) or
             "crop_color" (and colour jitter), on top of config-2's flip.
@@ -124,7 +125,7 @@ class TrainConfig:
     sigmoid_weight: float = 1.0
     temperature: float = 0.07
     learn_temperature: bool = True
-    sigmoid_bias: float = -10.0
+    sigmoid_bias: float | None = None
     margin: float = 0.2
     photo_augmentation: str = choice("none", PHOTO_AUGMENTATIONS)
     caption_augmentation: str = choice("none", CAPTION_AUGMENTATIONS)

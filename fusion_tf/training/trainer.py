@@ -24,7 +24,8 @@ from fusion_tf.data import pipeline
 from fusion_tf.evaluation.embeddings import embed_split
 from fusion_tf.evaluation.modality_gap import modality_gap
 from fusion_tf.evaluation.recall import recall_at_k
-from fusion_tf.losses.objective import LOSS_PARTS, Objective
+from fusion_tf.losses.objective import LOSS_PARTS, Objective, loss_terms
+from fusion_tf.losses.sigmoid import batch_log_odds
 from fusion_tf.models.fusion_model import TOWERS, FusionModel
 from fusion_tf.training import summaries, time_budget
 from fusion_tf.training.config import TrainConfig
@@ -161,7 +162,7 @@ class Trainer:
                 margin=config.margin,
                 temperature=config.temperature,
                 learn_temperature=config.learn_temperature,
-                sigmoid_bias=config.sigmoid_bias,
+                sigmoid_bias=self._initial_sigmoid_bias(),
             )
             self.learning_rate = learning_rate_schedule(
                 config.learning_rate_schedule,
@@ -217,6 +218,18 @@ class Trainer:
         # One optimisation step: train_step(iterator over distributed_dataset()) -> summed metrics.
         # Public so that benchmarks time exactly the step training runs.
         self.train_step = self._make_train_step()
+
+    def _initial_sigmoid_bias(self) -> float:
+        """--sigmoid_bias, or the log odds of a positive pair in the global batch when unset."""
+        if self.config.sigmoid_bias is not None:
+            return self.config.sigmoid_bias
+        bias = batch_log_odds(self.config.images_per_batch)
+        if "sigmoid" in loss_terms(self.config.loss):
+            logger.info(
+                f"sigmoid loss: the bias starts at {bias:.2f}, the log odds of a positive pair "
+                f"among {self.config.images_per_batch} images a batch"
+            )
+        return bias
 
     @property
     def warmup_steps(self) -> int:

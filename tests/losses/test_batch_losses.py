@@ -12,7 +12,7 @@ from fusion_tf.losses.contrastive import ContrastiveLoss
 from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
 from fusion_tf.losses.hard_negative import hard_negative_loss
 from fusion_tf.losses.objective import Objective, loss_terms
-from fusion_tf.losses.sigmoid import SigmoidLoss
+from fusion_tf.losses.sigmoid import SigmoidLoss, batch_log_odds
 from fusion_tf.modality import CAPTION, PHOTO
 
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -110,6 +110,24 @@ def test_sigmoid_equals_the_hand_computed_value():
     assert _sigmoid(pairs) == pytest.approx(expected, rel=1e-6)
 
 
+@pytest.mark.parametrize("images", [2, 3, 45])
+def test_batch_log_odds_are_those_of_the_positive_pairs_of_a_config2_batch(images):
+    # Per image: 2 photo views (image and flip) and 10 caption views, as config-2 feeds them.
+    labels = np.repeat(np.arange(images), 12)
+    modality = np.tile([PHOTO] * 2 + [CAPTION] * 10, images)
+    embeddings = np.random.default_rng(0).normal(size=(12 * images, 4))
+    positives = _pairs(embeddings, labels, modality).photo_to_caption.positives.numpy()
+    counted = math.log(positives.sum() / (~positives).sum())
+    assert batch_log_odds(images) == pytest.approx(counted, rel=1e-9)
+    assert batch_log_odds(45) == pytest.approx(-3.78, abs=0.01)
+
+
+def test_batch_log_odds_of_one_image_are_zero_and_of_none_refused():
+    assert batch_log_odds(1) == 0.0
+    with pytest.raises(ValueError, match="at least one image, got 0"):
+        batch_log_odds(0)
+
+
 def test_sigmoid_scale_and_bias_get_gradients_and_round_trip():
     layer = SigmoidLoss()
     assert float(layer.scale) == pytest.approx(10.0) and float(layer.logit_bias) == -10.0
@@ -204,7 +222,7 @@ _MIRRORED_SCRIPT = """
     from fusion_tf.losses.contrastive import ContrastiveLoss
     from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
     from fusion_tf.losses.hard_negative import hard_negative_loss
-    from fusion_tf.losses.sigmoid import SigmoidLoss
+    from fusion_tf.losses.sigmoid import SigmoidLoss, batch_log_odds
 
     rng = np.random.default_rng(0)
     features = rng.normal(size=(16, 6)).astype("float32")

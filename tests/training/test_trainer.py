@@ -197,8 +197,11 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     assert 0 <= history[-1]["modality_gap"] <= 2
     learned = float(first.objective.contrastive.logit_scale.numpy())
     assert learned != pytest.approx(math.log(1 / 0.07))  # the temperature trained
+    # The sigmoid loss's bias started at the batch's log odds, trained, and its checkpoint holds it.
+    initial_bias = -math.log(config.images_per_batch - 1)
+    assert first.objective.sigmoid.initial_bias == pytest.approx(initial_bias)
     learned_bias = float(first.objective.sigmoid.logit_bias.numpy())
-    assert learned_bias != -10.0  # and the sigmoid loss's bias, which its checkpoint holds
+    assert learned_bias != pytest.approx(initial_bias)
     reader = tf.train.load_checkpoint(str(tmp_path / "checkpoints"))
     saved = [
         float(reader.get_tensor(name))
@@ -212,7 +215,7 @@ def test_batch_wise_objectives_train_resume_and_keep_their_temperature(tiny_conf
     assert int(second.step.numpy()) == 4
     # Resuming restored the trained temperature, scale and bias before training on.
     assert second.objective.contrastive.logit_scale.numpy() != pytest.approx(math.log(1 / 0.07))
-    assert second.objective.sigmoid.logit_bias.numpy() != pytest.approx(-10.0)
+    assert second.objective.sigmoid.logit_bias.numpy() != pytest.approx(initial_bias)
     # Each modality's batch norms kept statistics of their own through the checkpoint.
     stem = "Conv2d_1a_3x3__BatchNorm"
     photo_mean = second.model.photo_backbone.get_layer(stem).moving_mean.numpy()
