@@ -34,10 +34,10 @@ class SigmoidLoss(keras.layers.Layer):
     all pairs once (the photo-to-caption side; the other side is the same pairs) and divides by
     the global batch's positive pairs, SigLIP's division by the batch size when each photo has
     one caption. `s = exp(logit_scale)`, clipped at `max_scale`, and the bias `b` start at
-    SigLIP's 10 and -10: the many negatives then begin near zero loss, and
-    the few positives carry the first gradients. SigLIP's -10 is `batch_log_odds` of its batch of
-    32k; in a batch of 45 images it is -3.8, and from -10 the recipe did not learn where -4 did
-    (RESULTS.md), so the trainer starts from the batch's own log odds unless told otherwise.
+    SigLIP's 10 and -10: the many negatives then begin near zero loss, and the few positives
+    carry the first gradients. SigLIP's -10 is `batch_log_odds` of its batch of 32k; in a batch
+    of 45 images it is -3.8, and from -10 the CPU recipe did not learn where -4 did (RESULTS.md),
+    so the trainer starts from the batch's own log odds unless told otherwise.
 
     Args:
         scale: float. Initial s. Defaults to 10 (SigLIP).

@@ -78,8 +78,8 @@ class TrainConfig:
             and bias; the scale starts at SigLIP's 10).
         sigmoid_bias: float or None. Initial bias of the sigmoid loss; None starts it at the log
             odds of a positive pair in the batch, -log(images_per_batch - 1): -3.8 for 45
-            images (SigLIP's -10 is that of its batch of 32k, and from -10 the CPU recipe's
-            batch did not learn).
+            images (SigLIP's -10 is that of its batch of 32k; from -10 the CPU recipe did not
+            learn).
         margin: float. Margin of the hard-negative loss (VSE++: 0.2).
         photo_augmentation: str. "none" (the paper), "crop" (random resized crop) or
             "crop_color" (and colour jitter), on top of config-2's flip.
