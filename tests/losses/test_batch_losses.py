@@ -222,7 +222,7 @@ _MIRRORED_SCRIPT = """
     from fusion_tf.losses.contrastive import ContrastiveLoss
     from fusion_tf.losses.cross_modal_pairs import cross_modal_pairs
     from fusion_tf.losses.hard_negative import hard_negative_loss
-    from fusion_tf.losses.sigmoid import SigmoidLoss, batch_log_odds
+    from fusion_tf.losses.sigmoid import SigmoidLoss
 
     rng = np.random.default_rng(0)
     features = rng.normal(size=(16, 6)).astype("float32")
